@@ -1,0 +1,122 @@
+/**
+ * The per-node change log. Every committed write appends here inside the same LMDB
+ * transaction as the data, so the log and the tables can never disagree. Replication reads
+ * it from durable cursors; read_audit_log / read_transaction_log expose it.
+ */
+import { EventEmitter } from 'node:events';
+import type { KvStore, StorageEngine } from '../storage/engine.js';
+import { decodeEntry, encodeEntry, type ChangeEntry, type EntryKey, type StoredEntry } from './entry.js';
+import { HybridClock } from './hlc.js';
+
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+export interface AppendInput extends Omit<ChangeEntry, 'seq' | 'originSeq'> {
+  /** seq at the origin; defaults to the new local seq for local writes. */
+  originSeq?: number;
+}
+
+/** Emitted after the transaction holding new entries is committed. */
+export interface CommitEvent {
+  database: string;
+  table: string;
+  lastSeq: number;
+}
+
+export class ChangeLog {
+  readonly clock: HybridClock;
+  readonly nodeName: string;
+  readonly #log: KvStore<StoredEntry>;
+  readonly #meta: KvStore<number>;
+  readonly #events = new EventEmitter();
+  #seq: number;
+
+  constructor(engine: StorageEngine, nodeName: string, clock = new HybridClock()) {
+    this.nodeName = nodeName;
+    this.clock = clock;
+    this.#log = engine.openStore<StoredEntry>('changelog', { structures: true });
+    this.#meta = engine.openStore<number>('changelog:meta');
+    this.#seq = this.#meta.get('seq') ?? 0;
+    this.clock.observe(this.#meta.get('hlc') ?? 0);
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Appends one entry; call inside the write transaction that changes the data. */
+  append(input: AppendInput): ChangeEntry {
+    const seq = ++this.#seq;
+    const entry: ChangeEntry = { ...input, seq, originSeq: input.originSeq ?? seq };
+    const key: EntryKey = [entry.database, entry.table, seq];
+    this.#log.put(key, encodeEntry(entry));
+    return entry;
+  }
+
+  /** Persists the log position; call once at the end of every transaction that appended. */
+  savePosition(): void {
+    this.#meta.put('seq', this.#seq);
+    this.#meta.put('hlc', this.clock.last);
+  }
+
+  /** Entries of one table after a position, in log order. */
+  *readAfter(database: string, table: string, afterSeq: number, limit = Infinity): Generator<ChangeEntry> {
+    let n = 0;
+    for (const { key, value } of this.#log.getRange({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ], snapshot: false })) {
+      if (n++ >= limit) return;
+      yield decodeEntry(key as EntryKey, value);
+    }
+  }
+
+  /** Entries of one table, newest first when reverse is set. */
+  *readTable(database: string, table: string, options: { reverse?: boolean; limit?: number } = {}): Generator<ChangeEntry> {
+    const start: EntryKey = [database, table, options.reverse ? MAX_SEQ : 0];
+    const end: EntryKey = [database, table, options.reverse ? 0 : MAX_SEQ];
+    for (const { key, value } of this.#log.getRange({ start, end, reverse: options.reverse, limit: options.limit, snapshot: false })) {
+      yield decodeEntry(key as EntryKey, value);
+    }
+  }
+
+  /** Number of entries of a table after a position (a peer's backlog). */
+  countAfter(database: string, table: string, afterSeq: number): number {
+    return this.#log.getCount({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ] });
+  }
+
+  /** Position of the newest entry of a table (0 when none). */
+  lastSeq(database: string, table: string): number {
+    for (const key of this.#log.getKeys({ start: [database, table, MAX_SEQ], end: [database, table, 0], reverse: true, limit: 1 })) {
+      return (key as EntryKey)[2];
+    }
+    return 0;
+  }
+
+  /** Position of the oldest retained entry of a table (0 when none). */
+  firstSeq(database: string, table: string): number {
+    for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], limit: 1 })) {
+      return (key as EntryKey)[2];
+    }
+    return 0;
+  }
+
+  /** The newest position of the whole log. */
+  get headSeq(): number {
+    return this.#seq;
+  }
+
+  /** Removes a table's entries up to and including a position; call inside a transaction. */
+  trimThrough(database: string, table: string, seq: number, maxEntries = Infinity): number {
+    let removed = 0;
+    for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, seq + 1], snapshot: false })) {
+      if (removed >= maxEntries) break;
+      this.#log.remove(key);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Announces committed entries to listeners (replication senders). */
+  notifyCommitted(event: CommitEvent): void {
+    this.#events.emit('commit', event);
+  }
+
+  onCommit(listener: (event: CommitEvent) => void): () => void {
+    this.#events.on('commit', listener);
+    return () => this.#events.off('commit', listener);
+  }
+}

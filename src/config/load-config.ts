@@ -1,0 +1,188 @@
+/**
+ * Pure configuration loading: defaults < config file < environment < command-line flags.
+ * Never reads process.env or the disk itself; returns a deep-frozen Config or throws one
+ * VALIDATION_FAILED error that names every bad setting.
+ */
+import { DbError } from '../errors/db-error.js';
+import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from './schema.js';
+
+export interface Config {
+  rootPath: string;
+  operationsApi: { network: { host: string; port: number; bodyLimit: number; cors: boolean; corsAccessList: string[]; keepAliveTimeout: number } };
+  http: { host: string; port: number };
+  localStudio: { enabled: boolean };
+  clustering: {
+    enabled: boolean; host: string; port: number; nodeName: string | null; user: string; password: string | null;
+    tls: { certificate: string | null; privateKey: string | null; certificateAuthority: string | null; insecure: boolean };
+    batch: { maxRows: number; maxBytes: number; lingerMs: number; maxInFlight: number };
+    heartbeatMs: number;
+    reconnect: { minMs: number; maxMs: number };
+    retention: { maxAgeMs: number; maxEntries: number };
+  };
+  mqtt: { network: { port: number } };
+  logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
+  admin: { username: string | null; password: string | null };
+}
+
+export interface ConfigSources {
+  /** Parsed YAML config file (nested object), or null when there is none. */
+  file?: Record<string, unknown> | null;
+  /** Environment variables; only recognised names are read. */
+  env?: Record<string, string | undefined>;
+  /** Command-line settings as name -> value (names: env names or dotted paths, any case). */
+  flags?: Record<string, string>;
+  /** Name used for the file in error messages. */
+  fileName?: string;
+}
+
+type Raw = string | number | boolean | null | readonly string[] | unknown;
+
+/** Loads and validates the configuration from its sources. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const problems: string[] = [];
+  const values = new Map<SettingDef, unknown>();
+  const hostOverrides = new Map<string, string>();
+  const byName = settingNames();
+  const byPath = new Map(SETTINGS.map((d) => [d.path.toLowerCase(), d]));
+
+  const assign = (def: SettingDef, raw: Raw, from: string) => {
+    const parsed = parseValue(def, raw);
+    if (typeof parsed === 'string' && parsed.startsWith('\u0000')) {
+      problems.push(`${from}: ${parsed.slice(1)}`);
+      return;
+    }
+    if (def.type === 'port' && typeof parsed === 'object' && parsed !== null) {
+      const { host, port } = parsed as { host?: string; port: number };
+      values.set(def, port);
+      if (host) hostOverrides.set(def.path, host);
+      return;
+    }
+    values.set(def, parsed);
+  };
+
+  for (const def of SETTINGS) values.set(def, def.default);
+
+  if (sources.file) {
+    for (const [path, raw] of flatten(sources.file)) {
+      const def = byPath.get(path.toLowerCase());
+      if (!def) problems.push(`${sources.fileName ?? 'config file'}: unknown setting '${path}'`);
+      else assign(def, raw, `setting '${def.path}' (${sources.fileName ?? 'config file'})`);
+    }
+  }
+  for (const [name, raw] of Object.entries(sources.env ?? {})) {
+    if (raw === undefined) continue;
+    const def = byName.get(name.toUpperCase());
+    if (def && name === name.toUpperCase()) assign(def, raw, `environment variable ${name}`);
+  }
+  for (const [name, raw] of Object.entries(sources.flags ?? {})) {
+    const def = byName.get(name.toUpperCase()) ?? byPath.get(name.toLowerCase());
+    if (!def) problems.push(`unknown command-line setting '--${name}'`);
+    else assign(def, raw, `command-line setting '--${name}'`);
+  }
+
+  const tree: Record<string, unknown> = {};
+  for (const [def, value] of values) setPath(tree, def.path, value);
+  for (const [portPath, host] of hostOverrides) setPath(tree, portPath.replace(/port$/, 'host'), host);
+
+  const config = tree as unknown as Config;
+  if (config.clustering.enabled && !config.clustering.password) {
+    problems.push(`setting 'clustering.password' (CLUSTERING_PASSWORD) is required when clustering is enabled`);
+  }
+  if (config.clustering.enabled && config.clustering.nodeName !== null && !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/.test(config.clustering.nodeName)) {
+    problems.push(`setting 'clustering.nodeName' (NODE_NAME) must be 1-64 letters, digits, '-', '_' or '.'`);
+  }
+  if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
+    problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
+  }
+  if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
+    problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);
+  }
+  if (problems.length) throw new DbError('VALIDATION_FAILED', `invalid configuration: ${problems.join('; ')}`);
+  return deepFreeze(config);
+}
+
+/** Returns the parsed value, or a string starting with NUL that describes the problem. */
+function parseValue(def: SettingDef, raw: Raw): unknown {
+  const bad = (why: string) => `\u0000${why}`;
+  if (raw === null || raw === undefined || raw === '') {
+    return def.default === null ? null : bad(`a value is required`);
+  }
+  switch (def.type) {
+    case 'string':
+    case 'path':
+      if (typeof raw !== 'string' && typeof raw !== 'number') return bad(`must be a string`);
+      return String(raw);
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      return bad(`must be true or false, got '${String(raw)}'`);
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
+      if (!Number.isSafeInteger(n)) return bad(`must be a whole number, got '${String(raw)}'`);
+      if (def.min !== undefined && n < def.min) return bad(`must be at least ${def.min}, got ${n}`);
+      if (def.max !== undefined && n > def.max) return bad(`must be at most ${def.max}, got ${n}`);
+      return n;
+    }
+    case 'port': {
+      const s = String(raw).trim();
+      const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(s);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port > 65535) return bad(`must be a port (0-65535) or host:port, got '${s}'`);
+      const host = m[1]?.replace(/^\[|\]$/g, '');
+      return host ? { host, port } : port;
+    }
+    case 'level': {
+      const s = String(raw).toLowerCase();
+      if (!(LOG_LEVELS as readonly string[]).includes(s)) return bad(`must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'`);
+      return s;
+    }
+    case 'list': {
+      if (Array.isArray(raw)) return raw.map(String);
+      return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+    }
+  }
+}
+
+function flatten(obj: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) out.push(...flatten(v as Record<string, unknown>, path));
+    else out.push([path, v]);
+  }
+  return out;
+}
+
+function setPath(tree: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]!] = value;
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object') {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}
+
+/** The configuration with secrets replaced, as get_configuration returns it. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  for (const def of SETTINGS) {
+    if (!def.secret) continue;
+    const parts = def.path.split('.');
+    let node = copy as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) node = node[p] as Record<string, unknown>;
+    const last = parts[parts.length - 1]!;
+    if (node[last] != null) node[last] = '********';
+  }
+  return copy;
+}
+
+export { envNameOf };

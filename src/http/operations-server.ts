@@ -1,0 +1,133 @@
+/**
+ * The operations API over node:http: POST / with a JSON body, HTTP Basic auth, HarperDB's
+ * statuses and bodies; GET serves the Studio. The read path stays synchronous after the body
+ * arrives: credentials come from the per-header cache and cached point reads never await.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { User } from '../auth/users.js';
+import { DbError } from '../errors/db-error.js';
+import type { Logger } from '../log/logger.js';
+import type { Body, Services } from '../operations/context.js';
+import type { OperationRegistry } from '../operations/registry.js';
+import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
+import { errorResponse } from './error-response.js';
+import type { StudioFiles } from './studio-static.js';
+
+export interface OperationsServerOptions {
+  registry: OperationRegistry;
+  services: Services;
+  studio: StudioFiles | null;
+  cors: CorsPolicy;
+  bodyLimit: number;
+  keepAliveTimeout: number;
+  logger: Logger;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
+
+export function createOperationsServer(opts: OperationsServerOptions): Server {
+  const { registry, services, logger } = opts;
+  let inFlight = 0;
+
+  const send = (res: ServerResponse, status: number, body: string, extra?: Record<string, string>) => {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
+    res.end(body);
+  };
+
+  const fail = (res: ServerResponse, err: unknown, extra?: Record<string, string>, context?: Record<string, unknown>) => {
+    const { status, body } = errorResponse(err, logger, context);
+    send(res, status, body, extra);
+  };
+
+  const respond = (res: ServerResponse, result: unknown, extra?: Record<string, string>) => {
+    const value = typeof result === 'string' ? { message: result } : result === undefined ? { message: 'ok' } : result;
+    send(res, 200, JSON.stringify(value), extra);
+  };
+
+  const execute = (res: ServerResponse, raw: Buffer, user: User, extra?: Record<string, string>) => {
+    let body: Body;
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DbError('VALIDATION_FAILED', `Request body must include an 'operation' property.`);
+      body = parsed as Body;
+    } catch (err) {
+      if (err instanceof DbError) return fail(res, err, extra);
+      return fail(res, new DbError('INVALID_JSON', 'Invalid JSON.'), extra);
+    }
+    let result: unknown;
+    try {
+      result = registry.dispatch(body, { ...services, user });
+    } catch (err) {
+      return fail(res, err, extra, { operation: body.operation });
+    }
+    if (result instanceof Promise) {
+      inFlight++;
+      result.then((v) => respond(res, v, extra), (err) => fail(res, err, extra, { operation: body.operation })).finally(() => inFlight--);
+    } else respond(res, result, extra);
+  };
+
+  const handlePost = (req: IncomingMessage, res: ServerResponse, extra?: Record<string, string>) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > opts.bodyLimit) {
+      res.setHeader('connection', 'close');
+      fail(res, new DbError('PAYLOAD_TOO_LARGE', `Request body larger than ${opts.bodyLimit} bytes`), extra);
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > opts.bodyLimit) {
+        tooLarge = true;
+        chunks.length = 0;
+        res.setHeader('connection', 'close');
+        fail(res, new DbError('PAYLOAD_TOO_LARGE', `Request body larger than ${opts.bodyLimit} bytes`), extra);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => { /* client went away; nothing was executed */ });
+    req.on('end', () => {
+      if (tooLarge) return;
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const header = req.headers.authorization;
+      const cached = services.users.cached(header);
+      if (cached) return execute(res, raw, cached, extra);
+      services.users.authenticate(header).then(
+        (user) => execute(res, raw, user, extra),
+        (err) => fail(res, err, extra),
+      );
+    });
+  };
+
+  const server = createServer((req, res) => {
+    let extra: Record<string, string> | undefined;
+    const origin = req.headers.origin;
+    if (origin && isOriginAllowed(opts.cors, origin, req.headers.host)) extra = corsHeaders(origin);
+    if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) return handlePost(req, res, extra);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, extra ?? {});
+      return void res.end();
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (req.url === '/health') return send(res, 200, JSON.stringify({ status: 'ok', node: services.node.nodeName }), extra);
+      if (opts.studio && opts.studio.serve(req.url ?? '/', res)) return;
+    }
+    req.resume();
+    send(res, 404, NOT_FOUND, extra);
+  });
+  server.keepAliveTimeout = opts.keepAliveTimeout;
+  server.headersTimeout = opts.keepAliveTimeout + 5000;
+  server.requestTimeout = 0;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"Bad Request"}');
+    else socket.destroy();
+  });
+  Object.defineProperty(server, 'inFlight', { get: () => inFlight });
+  return server;
+}

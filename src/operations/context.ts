@@ -1,0 +1,36 @@
+/** What every operation handler receives: the caller and the node's services. */
+import type { Config } from '../config/load-config.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ChangeLog } from '../changelog/changelog.js';
+import type { Logger } from '../log/logger.js';
+import type { Records } from '../records/records.js';
+import type { User, Users } from '../auth/users.js';
+
+export interface NodeInfo {
+  nodeName: string;
+  version: string;
+  startedAt: number;
+  /** Directory holding the log files (null when file logging is off). */
+  logDir: string | null;
+  /** Ports actually bound (after port 0 resolution). */
+  ports: { operations: number; http: number | null; clustering: number | null };
+}
+
+export interface Services {
+  config: Config;
+  records: Records;
+  catalog: Catalog;
+  changelog: ChangeLog;
+  users: Users;
+  logger: Logger;
+  node: NodeInfo;
+  /** Extra figures for system_information (e.g. replication), filled by other subsystems. */
+  statusProviders: Map<string, () => unknown>;
+}
+
+export interface OperationContext extends Services {
+  user: User;
+}
+
+export type Body = Record<string, unknown>;
+export type Handler = (body: Body, ctx: OperationContext) => unknown;

@@ -1,0 +1,65 @@
+/** search_by_hash/search_by_id, search_by_value and search_by_conditions. */
+import { invalid } from '../../errors/db-error.js';
+import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
+import { indexableConditions, type SortSpec } from '../../records/search.js';
+import type { Body, OperationContext } from '../context.js';
+import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString } from '../fields.js';
+import type { OperationRegistry } from '../registry.js';
+
+/** Point reads: synchronous from request to response. */
+function searchById(body: Body, ctx: OperationContext) {
+  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const keys = keysOf(body);
+  const attrs = attributesOf(body);
+  const out: Record<string, unknown>[] = [];
+  for (const k of keys) {
+    const rec = ctx.records.get(def, k);
+    if (rec) out.push(project(rec, attrs));
+  }
+  return out;
+}
+
+function parseSort(raw: unknown): SortSpec[] {
+  const out: SortSpec[] = [];
+  let s = raw;
+  while (s !== undefined && s !== null) {
+    if (typeof s !== 'object' || Array.isArray(s)) throw invalid(`'sort' must be an object {attribute, descending?, next?}`);
+    const o = s as Record<string, unknown>;
+    if (typeof o.attribute !== 'string' || !o.attribute) throw invalid(`'sort.attribute' must be an attribute name`);
+    out.push({ attribute: o.attribute, descending: o.descending === true });
+    s = o.next;
+  }
+  return out;
+}
+
+async function runSearch(body: Body, ctx: OperationContext, filter: Group | null, sort: SortSpec[]) {
+  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const attrs = attributesOf(body);
+  const limit = optionalInt(body, 'limit');
+  const offset = optionalInt(body, 'offset');
+  const wanted = indexableConditions(filter).map((c) => c.attribute);
+  if (wanted.length) await ctx.records.ensureIndexed(def, wanted);
+  const rows = ctx.records.query(def, { filter, sort, limit, offset });
+  return attrs ? rows.map((r) => project(r, attrs)) : rows;
+}
+
+function searchByValue(body: Body, ctx: OperationContext) {
+  const attribute = requireString(body, 'attribute', 'search_attribute');
+  const value = 'value' in body ? body.value : body.search_value;
+  if (value === undefined) throw invalid(`'value' (or 'search_value') is required`);
+  const cond: Condition | null = wildcardCondition(attribute, value);
+  const filter: Group | null = cond ? { kind: 'group', operator: 'and', conditions: [cond] } : { kind: 'group', operator: 'and', conditions: [{ kind: 'condition', attribute, comparator: 'not_equal', value: undefined }] };
+  const sort = body.desc === true || body.sort_attribute ? [{ attribute: typeof body.sort_attribute === 'string' ? body.sort_attribute : attribute, descending: body.desc === true }] : [];
+  return runSearch(body, ctx, filter, sort);
+}
+
+function searchByConditions(body: Body, ctx: OperationContext) {
+  const filter = parseGroup(body.operator, body.conditions);
+  return runSearch(body, ctx, filter, parseSort(body.sort));
+}
+
+export function registerSearchOperations(r: OperationRegistry): void {
+  r.register({ name: 'search_by_hash', handler: searchById, superUserOnly: false }, 'search_by_id');
+  r.register({ name: 'search_by_value', handler: searchByValue, superUserOnly: false });
+  r.register({ name: 'search_by_conditions', handler: searchByConditions, superUserOnly: false });
+}

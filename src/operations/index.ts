@@ -1,0 +1,21 @@
+/** The operations API surface: the registry with every core operation registered. */
+import { registerLogOperations } from './handlers/logs.js';
+import { registerSchemaOperations } from './handlers/schema.js';
+import { registerSearchOperations } from './handlers/search.js';
+import { registerSystemOperations } from './handlers/system.js';
+import { registerWriteOperations } from './handlers/writes.js';
+import { OperationRegistry } from './registry.js';
+
+export { OperationRegistry } from './registry.js';
+export type { OperationContext, Services, NodeInfo, Body, Handler } from './context.js';
+
+/** A registry holding FerryDB's core operations (subsystems add theirs). */
+export function createCoreRegistry(): OperationRegistry {
+  const r = new OperationRegistry();
+  registerSchemaOperations(r);
+  registerWriteOperations(r);
+  registerSearchOperations(r);
+  registerLogOperations(r);
+  registerSystemOperations(r);
+  return r;
+}

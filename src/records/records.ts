@@ -1,0 +1,182 @@
+/**
+ * The data facade the operations and replication use: table lifecycle, record writes, reads,
+ * searches and index building, over one storage engine, catalog and change log.
+ */
+import type { Catalog, TableDef } from '../catalog/catalog.js';
+import type { ChangeLog } from '../changelog/changelog.js';
+import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js';
+import { DbError } from '../errors/db-error.js';
+import type { StorageEngine } from '../storage/engine.js';
+import { indexKeysOf } from './index-keys.js';
+import { runQuery, type QueryOptions } from './search.js';
+import { TableHandle } from './table-handle.js';
+import { applyRemoteEntryInTxn, deleteRecords, prepareRecords, writeRecords, type WriteDeps, type WriteResult } from './writes.js';
+
+export class Records {
+  readonly engine: StorageEngine;
+  readonly catalog: Catalog;
+  readonly changelog: ChangeLog;
+  readonly #handles = new Map<string, TableHandle>();
+  readonly #deps: WriteDeps;
+
+  constructor(engine: StorageEngine, catalog: Catalog, changelog: ChangeLog) {
+    this.engine = engine;
+    this.catalog = catalog;
+    this.changelog = changelog;
+    this.#deps = { engine, catalog, changelog };
+  }
+
+  /** Stores of a table (throws 404 in HarperDB's words when it does not exist). */
+  table(database: string, table: string): TableHandle {
+    return this.handle(this.catalog.getTable(database, table));
+  }
+
+  handle(def: TableDef): TableHandle {
+    let h = this.#handles.get(def.id);
+    if (!h) {
+      h = new TableHandle(this.engine, def);
+      this.#handles.set(def.id, h);
+    }
+    return h;
+  }
+
+  createTable(database: string, name: string, hashAttribute: string, indexed: string[] = []): TableDef {
+    const def = this.catalog.newTableDef(database, name, hashAttribute, indexed);
+    this.engine.transactionSync(() => this.catalog.putTableInTxn(def));
+    return def;
+  }
+
+  /** Creates a table if missing, inside the caller's transaction (replication). */
+  ensureTableInTxn(database: string, name: string, hashAttribute: string): TableHandle {
+    const existing = this.catalog.findTable(database, name);
+    if (existing) return this.handle(existing);
+    const def = this.catalog.newTableDef(database, name, hashAttribute);
+    this.catalog.putTableInTxn(def);
+    return this.handle(def);
+  }
+
+  async dropTable(database: string, name: string): Promise<void> {
+    const def = this.catalog.getTable(database, name);
+    const h = this.handle(def);
+    await this.engine.transaction(() => {
+      this.catalog.removeTableInTxn(def);
+      h.dropStores();
+      this.changelog.trimThrough(database, name, Number.MAX_SAFE_INTEGER);
+    });
+    this.catalog.forgetTable(def);
+    this.#handles.delete(def.id);
+  }
+
+  async dropDatabase(database: string): Promise<void> {
+    const tables = this.catalog.tables(database);
+    await this.engine.transaction(() => {
+      this.catalog.dropDatabaseInTxn(database);
+      for (const def of tables) {
+        this.handle(def).dropStores();
+        this.changelog.trimThrough(database, def.name, Number.MAX_SAFE_INTEGER);
+      }
+    });
+    for (const def of tables) this.#handles.delete(def.id);
+    this.catalog.forgetDatabase(database);
+  }
+
+  async addAttribute(def: TableDef, attribute: string): Promise<void> {
+    if (this.catalog.attributeSet(def).has(attribute)) throw new DbError('ALREADY_EXISTS', `attribute '${attribute}' already exists in ${def.database}.${def.name}`);
+    await this.engine.transaction(() => this.catalog.addAttributesInTxn(def, [attribute]));
+  }
+
+  /** Removes an attribute from the table definition, its index and every record (not logged). */
+  async dropAttribute(def: TableDef, attribute: string): Promise<void> {
+    const h = this.handle(def);
+    await this.engine.transaction(() => {
+      if (def.indexed.includes(attribute)) h.index(attribute).drop();
+      for (const { key, value } of h.data.getRange({ snapshot: false })) {
+        if (!(attribute in value[2])) continue;
+        const { [attribute]: _removed, ...rest } = value[2];
+        h.data.put(key, [value[0], value[1], rest]);
+      }
+      this.catalog.removeAttributeInTxn(def, attribute);
+    });
+  }
+
+  /** Builds secondary indexes for attributes searched for the first time. */
+  async ensureIndexed(def: TableDef, attributes: Iterable<string>): Promise<void> {
+    const missing = [...new Set(attributes)].filter((a) => a !== def.hashAttribute && !def.indexed.includes(a) && this.catalog.attributeSet(def).has(a));
+    if (!missing.length) return;
+    const h = this.handle(def);
+    await this.engine.transaction(() => {
+      for (const attr of missing) {
+        if (def.indexed.includes(attr)) continue;
+        const idx = h.index(attr);
+        for (const { key, value } of h.data.getRange({ snapshot: false })) {
+          for (const k of indexKeysOf(value[2][attr])) idx.put(k, key as PrimaryKey);
+        }
+        this.catalog.markIndexedInTxn(def, attr);
+      }
+    });
+  }
+
+  insert(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'insert'), 'insert', user);
+  }
+
+  update(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'update'), 'update', user);
+  }
+
+  upsert(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user);
+  }
+
+  delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
+    return deleteRecords(this.#deps, this.handle(def), keys, user);
+  }
+
+  /** The stored record (synchronous, no copy). */
+  get(def: TableDef, key: PrimaryKey): RecordData | undefined {
+    return this.handle(def).data.get(key)?.[2];
+  }
+
+  count(def: TableDef): number {
+    return this.handle(def).data.getCount();
+  }
+
+  query(def: TableDef, q: QueryOptions): RecordData[] {
+    return runQuery(this.handle(def), q);
+  }
+
+  /** Every record of a table, in key order, with its version (initial replication sync). */
+  *scanVersions(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string; record: RecordData }> {
+    const h = this.handle(def);
+    for (const { key, value } of h.data.getRange({ start: afterKey, snapshot: false })) {
+      if (afterKey !== undefined && key === afterKey) continue;
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
+    }
+  }
+
+  /**
+   * Applies replicated entries in one transaction with extra work (e.g. the replication cursor)
+   * done by `also` inside the same transaction. Missing tables are created with `hashOf`.
+   */
+  async applyRemote(entries: ChangeEntry[], hashOf: (database: string, table: string) => string, also?: () => void): Promise<number> {
+    const touched = new Set<string>();
+    const applied = await this.engine.transaction(() => {
+      let n = 0;
+      for (const e of entries) {
+        const h = this.ensureTableInTxn(e.database, e.table, hashOf(e.database, e.table));
+        if (applyRemoteEntryInTxn(this.#deps, h, e)) { n++; touched.add(`${e.database}\u0000${e.table}`); }
+      }
+      if (n) this.changelog.savePosition();
+      also?.();
+      return n;
+    });
+    for (const t of touched) {
+      const [database, table] = t.split('\u0000') as [string, string];
+      this.changelog.notifyCommitted({ database, table, lastSeq: this.changelog.headSeq });
+    }
+    return applied;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Query execution over one table: picks an index (or the primary key) for the most selective
+ * usable condition of an AND group, fetches candidates, re-checks every condition on the
+ * record, then sorts and pages. Everything else is a full scan.
+ */
+import type { PrimaryKey, RecordData } from '../changelog/entry.js';
+import type { Key } from '../storage/engine.js';
+import { compareValues, matches, type Condition, type Group } from './conditions.js';
+import { indexKeyOf } from './index-keys.js';
+import type { TableHandle } from './table-handle.js';
+
+export interface SortSpec {
+  attribute: string;
+  descending: boolean;
+}
+
+export interface QueryOptions {
+  filter: Group | null;
+  sort?: SortSpec[];
+  limit?: number;
+  offset?: number;
+}
+
+const INDEXABLE = new Set(['equals', 'starts_with', 'greater_than', 'greater_than_equal', 'less_than', 'less_than_equal', 'between']);
+
+/** Conditions of a filter that an index could serve (top-level AND only). */
+export function indexableConditions(filter: Group | null): Condition[] {
+  if (!filter || (filter.operator === 'or' && filter.conditions.length > 1)) return [];
+  return filter.conditions.filter((c): c is Condition => c.kind === 'condition' && INDEXABLE.has(c.comparator) && !(c.value instanceof RegExp));
+}
+
+/** Runs a query; returns matching records (sorted and paged). */
+export function runQuery(table: TableHandle, q: QueryOptions): RecordData[] {
+  const offset = Math.max(0, q.offset ?? 0);
+  const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
+  const sorted = Boolean(q.sort && q.sort.length);
+  const out: RecordData[] = [];
+  let skipped = 0;
+  for (const record of candidates(table, q.filter)) {
+    if (q.filter && !matches(record, q.filter)) continue;
+    if (!sorted) {
+      if (skipped < offset) { skipped++; continue; }
+      if (out.length >= limit) break;
+    }
+    out.push(record);
+  }
+  if (!sorted) return out;
+  const sort = q.sort!;
+  out.sort((a, b) => {
+    for (const s of sort) {
+      const d = compareValues(a[s.attribute], b[s.attribute]);
+      if (d !== 0) return s.descending ? -d : d;
+    }
+    return 0;
+  });
+  return out.slice(offset, offset + limit);
+}
+
+function* candidates(table: TableHandle, filter: Group | null): Generator<RecordData> {
+  const usable = indexableConditions(filter);
+  const hash = table.def.hashAttribute;
+  const pick = usable.find((c) => c.comparator === 'equals' && (c.attribute === hash || table.def.indexed.includes(c.attribute)))
+    ?? usable.find((c) => c.attribute === hash || table.def.indexed.includes(c.attribute));
+  if (!pick) {
+    for (const { value } of table.data.getRange({ snapshot: false })) yield value[2];
+    return;
+  }
+  if (pick.attribute === hash) {
+    if (pick.comparator === 'equals') {
+      const r = isKey(pick.value) ? table.data.get(pick.value) : undefined;
+      if (r) yield r[2];
+      return;
+    }
+    for (const { key, value } of table.data.getRange(rangeFor(pick))) {
+      if (beyond(key, pick)) break;
+      yield value[2];
+    }
+    return;
+  }
+  const idx = table.index(pick.attribute);
+  const seen = new Set<PrimaryKey>();
+  const fetch = function* (pk: PrimaryKey): Generator<RecordData> {
+    if (seen.has(pk)) return;
+    seen.add(pk);
+    const r = table.data.get(pk);
+    if (r) yield r[2];
+  };
+  if (pick.comparator === 'equals') {
+    const k = indexKeyOf(pick.value);
+    if (k === undefined) return;
+    for (const pk of idx.getValues(k)) yield* fetch(pk);
+    return;
+  }
+  for (const { key, value } of idx.getRange(rangeFor(pick))) {
+    if (beyond(key, pick)) break;
+    yield* fetch(value);
+  }
+}
+
+function isKey(v: unknown): v is PrimaryKey {
+  return typeof v === 'string' || typeof v === 'number';
+}
+
+function rangeFor(c: Condition): { start?: Key; snapshot: boolean } {
+  switch (c.comparator) {
+    case 'starts_with':
+      return { start: String(c.value), snapshot: false };
+    case 'greater_than':
+    case 'greater_than_equal':
+      return { start: c.value as Key, snapshot: false };
+    case 'between':
+      return { start: (c.value as Key[])[0], snapshot: false };
+    default:
+      return { snapshot: false };
+  }
+}
+
+/** True once the ordered iteration has passed every key the condition could match. */
+function beyond(key: Key, c: Condition): boolean {
+  switch (c.comparator) {
+    case 'starts_with':
+      return typeof key !== 'string' || (!key.startsWith(String(c.value)) && key > String(c.value));
+    case 'greater_than':
+    case 'greater_than_equal':
+      return typeof key !== typeof c.value;
+    case 'less_than':
+      return typeof key === typeof c.value && compareValues(key, c.value) >= 0 || rankAfter(key, c.value);
+    case 'less_than_equal':
+      return typeof key === typeof c.value && compareValues(key, c.value) > 0 || rankAfter(key, c.value);
+    case 'between':
+      return compareValues(key, (c.value as unknown[])[1]) > 0;
+    default:
+      return false;
+  }
+}
+
+function rankAfter(key: unknown, value: unknown): boolean {
+  return compareValues(key, value) > 0 && typeof key !== typeof value;
+}

@@ -1,0 +1,150 @@
+/**
+ * Record writes. Each call validates everything first, then runs one batched LMDB transaction
+ * that changes the records, their indexes, the catalog's attribute list and the change log
+ * together. Nothing inside the transaction callback throws after the first write.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../catalog/catalog.js';
+import { CREATED_TIME, UPDATED_TIME, checkAttributeName, isValidPrimaryKey } from '../catalog/names.js';
+import type { ChangeLog } from '../changelog/changelog.js';
+import type { ChangeEntry, ChangeOp, PrimaryKey, RecordData } from '../changelog/entry.js';
+import { isNewer } from '../changelog/hlc.js';
+import { invalid } from '../errors/db-error.js';
+import type { StorageEngine } from '../storage/engine.js';
+import type { TableHandle } from './table-handle.js';
+
+export interface WriteResult {
+  written: PrimaryKey[];
+  skipped: PrimaryKey[];
+  newAttributes: string[];
+  txnTime: number;
+}
+
+export interface WriteDeps {
+  engine: StorageEngine;
+  catalog: Catalog;
+  changelog: ChangeLog;
+}
+
+type Mode = 'insert' | 'update' | 'upsert';
+
+/** Checks a batch of records and returns them keyed; throws a 400 naming the first bad one. */
+export function prepareRecords(table: TableHandle, records: unknown, mode: Mode): [PrimaryKey, RecordData][] {
+  if (!Array.isArray(records)) throw invalid(`'records' must be an array of objects`);
+  const hash = table.def.hashAttribute;
+  const out: [PrimaryKey, RecordData][] = [];
+  const known = new Set<string>(table.def.attributes);
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i] as unknown;
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw invalid(`record ${i} must be an object`);
+    const data = rec as RecordData;
+    let key = data[hash];
+    if (key === undefined || key === null || key === '') {
+      if (mode === 'update') throw invalid(`record ${i} is missing its primary key '${hash}'`);
+      key = randomUUID();
+    } else if (!isValidPrimaryKey(key) || Buffer.byteLength(String(key)) > 1000) {
+      throw invalid(`record ${i}: primary key '${hash}' must be a string or number (at most 1000 bytes)`);
+    }
+    for (const name in data) if (!known.has(name)) { checkAttributeName(name, `record ${i} attribute`); known.add(name); }
+    const copy: RecordData = { ...data, [hash]: key };
+    delete copy[CREATED_TIME];
+    delete copy[UPDATED_TIME];
+    out.push([key as PrimaryKey, copy]);
+  }
+  return out;
+}
+
+/** insert, update or upsert prepared records; one transaction, one change-log entry per row. */
+export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null): Promise<WriteResult> {
+  const { engine, catalog, changelog } = deps;
+  const def = table.def;
+  const result = await engine.transaction((): WriteResult => {
+    const now = Date.now();
+    const written: PrimaryKey[] = [];
+    const skipped: PrimaryKey[] = [];
+    const attrs = catalog.attributeSet(def);
+    const newNames = new Set<string>();
+    const origin = changelog.nodeName;
+    for (const [key, data] of rows) {
+      const current = table.data.get(key);
+      if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
+      let record: RecordData;
+      let op: ChangeOp = mode;
+      if (current) {
+        record = mode === 'update' ? { ...current[2], ...data } : { ...current[2], ...data };
+        record[CREATED_TIME] = current[2][CREATED_TIME] ?? now;
+        if (mode === 'upsert') op = 'upsert';
+      } else {
+        record = { ...data, [CREATED_TIME]: now };
+      }
+      record[UPDATED_TIME] = now;
+      for (const name in record) if (!attrs.has(name)) newNames.add(name);
+      const hlc = changelog.clock.tick();
+      table.data.put(key, [hlc, origin, record]);
+      table.updateIndexes(key, current?.[2], record);
+      changelog.append({ hlc, origin, database: def.database, table: def.name, op, key, record, user });
+      written.push(key);
+    }
+    const newAttributes = newNames.size ? catalog.addAttributesInTxn(def, newNames) : [];
+    if (written.length) changelog.savePosition();
+    return { written, skipped, newAttributes, txnTime: now };
+  });
+  if (result.written.length) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: changelog.headSeq });
+  return result;
+}
+
+/** Deletes keys; keeps a tombstone per deleted key so late older writes cannot resurrect it. */
+export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
+  const { engine, changelog } = deps;
+  const def = table.def;
+  const result = await engine.transaction((): WriteResult => {
+    const written: PrimaryKey[] = [];
+    const skipped: PrimaryKey[] = [];
+    for (const key of keys) {
+      const current = table.data.get(key);
+      if (!current) { skipped.push(key); continue; }
+      const hlc = changelog.clock.tick();
+      table.data.remove(key);
+      table.tombstones.put(key, [hlc, changelog.nodeName]);
+      table.updateIndexes(key, current[2], undefined);
+      changelog.append({ hlc, origin: changelog.nodeName, database: def.database, table: def.name, op: 'delete', key, record: null, user });
+      written.push(key);
+    }
+    if (written.length) changelog.savePosition();
+    return { written, skipped, newAttributes: [], txnTime: Date.now() };
+  });
+  if (result.written.length) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: changelog.headSeq });
+  return result;
+}
+
+/**
+ * Applies one replicated entry inside the caller's transaction, by last-writer-wins on
+ * (hlc, origin) against the stored record or tombstone. A winning entry is re-logged with its
+ * origin and origin seq so it flows on to this node's other subscribers. Returns false when
+ * the entry lost (or was already applied) and nothing changed.
+ */
+export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry): boolean {
+  const { catalog, changelog } = deps;
+  const current = table.data.get(entry.key);
+  const version = current ?? table.tombstones.get(entry.key);
+  changelog.clock.observe(entry.hlc);
+  if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return false;
+  if (entry.op === 'delete' || entry.record === null) {
+    if (current) {
+      table.data.remove(entry.key);
+      table.updateIndexes(entry.key, current[2], undefined);
+    }
+    table.tombstones.put(entry.key, [entry.hlc, entry.origin]);
+  } else {
+    const record = entry.record;
+    table.data.put(entry.key, [entry.hlc, entry.origin, record]);
+    if (!current && version) table.tombstones.remove(entry.key);
+    table.updateIndexes(entry.key, current?.[2], record);
+    const attrs = catalog.attributeSet(table.def);
+    let fresh: string[] | undefined;
+    for (const name in record) if (!attrs.has(name)) (fresh ??= []).push(name);
+    if (fresh) catalog.addAttributesInTxn(table.def, fresh);
+  }
+  changelog.append({ hlc: entry.hlc, origin: entry.origin, originSeq: entry.originSeq, database: entry.database, table: entry.table, op: entry.op, key: entry.key, record: entry.record, user: entry.user });
+  return true;
+}

@@ -1,0 +1,117 @@
+/**
+ * Composition root: builds a FerryDB node from a Config. createNode() opens storage and wires
+ * the subsystems; listen() binds the ports; close() stops everything in reverse order.
+ * No business logic lives here.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CLUSTER_USER_ROLE, SUPER_USER_ROLE, Users } from './auth/users.js';
+import { generatePassword } from './auth/password.js';
+import { Catalog } from './catalog/catalog.js';
+import { ChangeLog } from './changelog/changelog.js';
+import type { Config } from './config/load-config.js';
+import { createOperationsServer } from './http/operations-server.js';
+import { StudioFiles } from './http/studio-static.js';
+import { silentLogger, type Logger } from './log/logger.js';
+import { createCoreRegistry, type OperationRegistry, type Services } from './operations/index.js';
+import { Records } from './records/records.js';
+import { openLmdbEngine } from './storage/lmdb-engine.js';
+import type { StorageEngine } from './storage/engine.js';
+import { packageRoot, version } from './version.js';
+
+export interface NodeOptions {
+  logger?: Logger;
+  logDir?: string | null;
+}
+
+export interface FerryNode {
+  readonly config: Config;
+  readonly services: Services;
+  readonly registry: OperationRegistry;
+  /** Set on the first start when the admin password was generated: show it once, never log it. */
+  readonly generatedAdminPassword: string | null;
+  listen(): Promise<{ operations: AddressInfo }>;
+  close(): Promise<void>;
+}
+
+/** Opens the node's storage and builds its services (nothing listens yet). */
+export async function createNode(config: Config, options: NodeOptions = {}): Promise<FerryNode> {
+  const logger = options.logger ?? silentLogger();
+  mkdirSync(config.rootPath, { recursive: true });
+  const engine: StorageEngine = openLmdbEngine({ path: join(config.rootPath, 'database') });
+  const nodeName = config.clustering.nodeName ?? hostname();
+  const catalog = new Catalog(engine);
+  const changelog = new ChangeLog(engine, nodeName);
+  const records = new Records(engine, catalog, changelog);
+  const users = new Users(engine);
+
+  let generatedAdminPassword: string | null = null;
+  if (users.count() === 0) {
+    const username = config.admin.username ?? 'admin';
+    const password = config.admin.password ?? (generatedAdminPassword = generatePassword());
+    await users.put(username, password, SUPER_USER_ROLE);
+    logger.info({ username, generated: generatedAdminPassword !== null }, 'created the admin user');
+  }
+  if (config.clustering.enabled && config.clustering.password) {
+    const existing = users.get(config.clustering.user);
+    if (existing && existing.role.permission.super_user) {
+      logger.warn({ user: config.clustering.user }, 'the cluster user is also a super user; keeping its role');
+    } else if (!existing || !(await users.checkPassword(config.clustering.user, config.clustering.password))) {
+      await users.put(config.clustering.user, config.clustering.password, CLUSTER_USER_ROLE);
+    }
+  }
+
+  const services: Services = {
+    config, records, catalog, changelog, users, logger,
+    node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
+    statusProviders: new Map(),
+  };
+  const registry = createCoreRegistry();
+  const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
+  let server: Server | null = null;
+  let closed = false;
+
+  return {
+    config, services, registry, generatedAdminPassword,
+    async listen() {
+      const net = config.operationsApi.network;
+      server = createOperationsServer({
+        registry, services, studio, logger,
+        cors: { enabled: net.cors, accessList: net.corsAccessList },
+        bodyLimit: net.bodyLimit, keepAliveTimeout: net.keepAliveTimeout,
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(net.port, net.host, () => { server!.off('error', reject); resolve(); });
+      });
+      const operations = server.address() as AddressInfo;
+      services.node.ports.operations = operations.port;
+      logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      return { operations };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeIdleConnections();
+          const deadline = Date.now() + 5000;
+          const poll = setInterval(() => {
+            if (((s as unknown as { inFlight: number }).inFlight ?? 0) === 0 || Date.now() > deadline) {
+              clearInterval(poll);
+              s.closeAllConnections();
+            }
+          }, 20);
+          poll.unref();
+        });
+      }
+      await engine.close();
+      logger.info('node stopped');
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The only module that imports lmdb. Opens one LMDB environment under <rootPath>/database and
+ * hands out named stores. Durability: overlappingSync is off, so a transaction promise resolves
+ * only after LMDB's commit has been synced; an acknowledged write survives kill -9.
+ * LMDB failures are translated into DbError codes here and nowhere else.
+ */
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type Key as LmdbKey, type RootDatabase } from 'lmdb';
+import { DbError } from '../errors/db-error.js';
+import type { Entry, Key, KvStore, RangeOptions, StorageEngine, StorageStats, StoreOptions } from './engine.js';
+
+const STRUCTURES_KEY = Symbol.for('ferrydb.structures');
+
+export interface LmdbEngineOptions {
+  /** Directory of the environment. */
+  path: string;
+  /** Most named stores (tables x (data, tombstones, indexes) + system stores). */
+  maxStores?: number;
+}
+
+/** Opens (creating if needed) the LMDB environment at options.path. */
+export function openLmdbEngine(options: LmdbEngineOptions): StorageEngine {
+  mkdirSync(options.path, { recursive: true });
+  let root: RootDatabase;
+  try {
+    root = open({
+      path: options.path,
+      maxDbs: options.maxStores ?? 4096,
+      overlappingSync: false,
+      noMemInit: true,
+      pageSize: 4096,
+    });
+  } catch (err) {
+    throw translate(err);
+  }
+  const stores = new Map<string, LmdbStore<unknown>>();
+  let closed = false;
+
+  return {
+    openStore<V>(name: string, opts: StoreOptions = {}): KvStore<V> {
+      const existing = stores.get(name);
+      if (existing) return existing as KvStore<V>;
+      const dbOptions = {
+        name,
+        dupSort: opts.dupSort ?? false,
+        encoding: opts.binary ? 'binary' : 'msgpack',
+        ...(opts.structures && !opts.dupSort ? { sharedStructuresKey: STRUCTURES_KEY } : {}),
+      };
+      const db = root.openDB(dbOptions as never) as unknown as Database<unknown, LmdbKey>;
+      const store = new LmdbStore<unknown>(name, db, Boolean(opts.structures && !opts.dupSort), Boolean(opts.dupSort));
+      stores.set(name, store);
+      return store as KvStore<V>;
+    },
+    async transaction<T>(fn: () => T): Promise<T> {
+      if (closed) throw new DbError('UNAVAILABLE', 'the database is shutting down');
+      try {
+        return (await root.transaction(fn)) as T;
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+    transactionSync<T>(fn: () => T): T {
+      if (closed) throw new DbError('UNAVAILABLE', 'the database is shutting down');
+      try {
+        return root.transactionSync(fn) as T;
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+    async flushed(): Promise<void> {
+      await root.flushed;
+    },
+    stats(): StorageStats {
+      const s = root.getStats() as Record<string, number>;
+      const pageSize = s.pageSize ?? 4096;
+      return {
+        mapSizeBytes: s.mapSize ?? 0,
+        usedBytes: ((s.lastPageNumber ?? 0) + 1) * pageSize,
+        pageSize,
+        lastTxnId: s.lastTxnId ?? 0,
+        readers: s.numReaders ?? 0,
+      };
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await root.flushed;
+      await root.close();
+    },
+  };
+}
+
+class LmdbStore<V> implements KvStore<V> {
+  readonly name: string;
+  readonly #db: Database<unknown, LmdbKey>;
+  readonly #hasStructures: boolean;
+  readonly #dupSort: boolean;
+
+  constructor(name: string, db: Database<unknown, LmdbKey>, hasStructures: boolean, dupSort: boolean) {
+    this.name = name;
+    this.#db = db;
+    this.#hasStructures = hasStructures;
+    this.#dupSort = dupSort;
+  }
+
+  /** lmdb refuses snapshot:false on dupSort stores; those iterate on a snapshot. */
+  #range(options: RangeOptions): RangeOptions {
+    if (!this.#dupSort || options.snapshot === undefined) return options;
+    const { snapshot: _ignored, ...rest } = options;
+    return rest;
+  }
+
+  get(key: Key): V | undefined {
+    try {
+      return this.#db.get(key as LmdbKey) as V | undefined;
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  doesExist(key: Key, value?: unknown): boolean {
+    return value === undefined ? this.#db.doesExist(key as LmdbKey) : this.#db.doesExist(key as LmdbKey, value);
+  }
+
+  put(key: Key, value: V): void {
+    try {
+      this.#db.putSync(key as LmdbKey, value);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  remove(key: Key, value?: unknown): boolean {
+    try {
+      return value === undefined ? this.#db.removeSync(key as LmdbKey) : this.#db.removeSync(key as LmdbKey, value as never);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  getRange(options: RangeOptions = {}): Iterable<Entry<V>> {
+    return this.#db.getRange(this.#range(options) as never) as unknown as Iterable<Entry<V>>;
+  }
+
+  getKeys(options: RangeOptions = {}): Iterable<Key> {
+    return this.#db.getKeys(this.#range(options) as never) as Iterable<Key>;
+  }
+
+  getValues(key: Key, options: RangeOptions = {}): Iterable<V> {
+    return this.#db.getValues(key as LmdbKey, this.#range(options) as never) as Iterable<V>;
+  }
+
+  getCount(options?: RangeOptions): number {
+    const n = options ? this.#db.getCount(options as never) : (this.#db.getStats() as { entryCount: number }).entryCount;
+    // The shared-structures record lives in the same store under a symbol key.
+    if (!options && this.#hasStructures && this.#db.doesExist(STRUCTURES_KEY as never)) return n - 1;
+    return n;
+  }
+
+  drop(): void {
+    try {
+      this.#db.dropSync();
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+}
+
+/** LMDB's errors, as DbError codes; no LMDB text or number escapes to clients. */
+function translate(err: unknown): DbError {
+  if (err instanceof DbError) return err;
+  const e = err as { message?: string; code?: string | number };
+  const msg = String(e?.message ?? err);
+  if (/MDB_MAP_FULL|ENOSPC|No space left/i.test(msg)) return new DbError('STORAGE_FULL', 'storage is full', { cause: err });
+  if (/key.*(too large|size)|MDB_BAD_VALSIZE/i.test(msg)) return new DbError('VALIDATION_FAILED', 'a key or indexed value is too large', { cause: err });
+  if (/closed|MDB_BAD_TXN|not open/i.test(msg)) return new DbError('UNAVAILABLE', 'the database is not available', { cause: err });
+  return new DbError('INTERNAL', 'storage error', { cause: err });
+}
