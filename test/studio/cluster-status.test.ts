@@ -1,0 +1,75 @@
+/** Unit tests of the Studio's cluster_status reader (studio/src/lib/cluster.ts). */
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { connectionHealth, groupPeers, normalizeClusterStatus, stallReason, trackProgress } from '../../studio/src/lib/cluster.js';
+
+const answer = {
+  is_enabled: true,
+  node_name: 'a',
+  status: {
+    outbound_connections: [
+      {
+        node_name: 'b', host_address: '127.0.0.1', host_port: 12345, state: 'open',
+        subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: true, state: 'streaming', backlog_rows: 5, lag_ms: 120, last_sent_seq: 10, last_acked_seq: 8, bytes_sent: 2048 }],
+      },
+      { node_name: 'c', host_address: '10.0.0.3', host_port: '12345', state: 'unauthorized', error: 'cluster credentials rejected', subscriptions: [] },
+    ],
+    inbound_connections: [
+      { node_name: 'b', host_address: '127.0.0.1', state: 'open', subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: false }] },
+      { state: 'open' },
+      'junk',
+    ],
+  },
+};
+
+describe('studio cluster_status reader', () => {
+  test('reads connections from both directions and reports unreadable entries', () => {
+    const s = normalizeClusterStatus(answer);
+    assert.equal(s.enabled, true);
+    assert.equal(s.nodeName, 'a');
+    assert.equal(s.connections.length, 3);
+    assert.equal(s.connections[1]!.port, 12345, 'numeric strings become numbers');
+    assert.equal(s.connections[0]!.subscriptions[0]!.backlogRows, 5);
+    assert.equal(s.warnings.length, 2);
+  });
+
+  test('clustering disabled and garbage answers do not throw', () => {
+    assert.deepEqual(normalizeClusterStatus({ is_enabled: false, node_name: 'solo' }), { enabled: false, nodeName: 'solo', connections: [], warnings: [] });
+    assert.equal(normalizeClusterStatus('nope').warnings.length, 1);
+    assert.equal(normalizeClusterStatus({ is_enabled: true, status: { outbound_connections: 'x' } }).warnings[0], 'outbound_connections is not a list');
+  });
+
+  test('groupPeers pairs outbound and inbound links by node name', () => {
+    const peers = groupPeers(normalizeClusterStatus(answer));
+    assert.deepEqual(peers.map((p) => [p.name, p.outbound?.state ?? null, p.inbound?.state ?? null]), [['b', 'open', 'open'], ['c', 'unauthorized', null]]);
+  });
+
+  test('connectionHealth classifies states and treats an open link with an error as stalled', () => {
+    assert.equal(connectionHealth({ state: 'open', error: null }), 'ok');
+    assert.equal(connectionHealth({ state: 'open', error: 'apply failed' }), 'stalled');
+    assert.equal(connectionHealth({ state: 'connecting', error: null }), 'connecting');
+    assert.equal(connectionHealth({ state: 'unauthorized', error: null }), 'unauthorized');
+    assert.equal(connectionHealth({ state: 'closed', error: 'ECONNREFUSED' }), 'down');
+    assert.equal(connectionHealth({ state: 'weird', error: null }), 'unknown');
+  });
+
+  test('a subscription with a backlog and no acknowledgement progress becomes stalled after the threshold', () => {
+    const s1 = normalizeClusterStatus(answer);
+    const conn = s1.connections[0]!;
+    const ch = conn.subscriptions[0]!;
+    let progress = trackProgress({}, s1, 0);
+    assert.equal(stallReason(conn, ch, progress, 10_000, 30_000), null);
+    progress = trackProgress(progress, s1, 31_000);
+    assert.match(stallReason(conn, ch, progress, 31_000, 30_000) ?? '', /5 rows waiting and nothing acknowledged for 31 s/);
+    // The acknowledged sequence moves: the clock restarts.
+    const moved = normalizeClusterStatus(JSON.parse(JSON.stringify(answer).replace('"last_acked_seq":8', '"last_acked_seq":9')));
+    progress = trackProgress(progress, moved, 32_000);
+    assert.equal(stallReason(moved.connections[0]!, moved.connections[0]!.subscriptions[0]!, progress, 33_000, 30_000), null);
+  });
+
+  test('a subscription error is its own stall reason', () => {
+    const s = normalizeClusterStatus({ is_enabled: true, status: { outbound_connections: [{ node_name: 'b', state: 'open', subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: false, error: 'table dev.dog missing on b' }] }] } });
+    const conn = s.connections[0]!;
+    assert.equal(stallReason(conn, conn.subscriptions[0]!, {}, 0, 30_000), 'table dev.dog missing on b');
+  });
+});

@@ -1,0 +1,72 @@
+/** Unit tests of the Studio's subscription matrix (studio/src/lib/subscriptions.ts). */
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  buildAddNode,
+  buildMatrix,
+  buildUpdateNode,
+  describeChanges,
+  localChannels,
+  setColumn,
+  toSubscriptions,
+  toggleCell,
+  validateNodeInput,
+} from '../../studio/src/lib/subscriptions.js';
+
+const describeAll = {
+  dev: { dog: { name: 'dog', hash_attribute: 'id' }, cat: { name: 'cat', hash_attribute: 'id' } },
+  system: { hdb_user: { name: 'hdb_user', hash_attribute: 'username' } },
+  empty: {},
+};
+
+describe('studio subscription matrix', () => {
+  test('localChannels lists database:table pairs sorted, without system', () => {
+    assert.deepEqual(localChannels(describeAll), ['dev:cat', 'dev:dog']);
+    assert.deepEqual(localChannels(null), []);
+  });
+
+  test('buildMatrix merges current subscriptions and keeps channels this node lacks', () => {
+    const rows = buildMatrix(['dev:cat', 'dev:dog'], [{ channel: 'dev:dog', publish: true, subscribe: false }, { channel: 'far:away', publish: false, subscribe: true }]);
+    assert.deepEqual(rows, [
+      { channel: 'dev:cat', publish: false, subscribe: false, local: true },
+      { channel: 'dev:dog', publish: true, subscribe: false, local: true },
+      { channel: 'far:away', publish: false, subscribe: true, local: false },
+    ]);
+  });
+
+  test('toggling and whole-column changes; rows with nothing ticked are not sent', () => {
+    let rows = buildMatrix(['dev:cat', 'dev:dog'], []);
+    rows = toggleCell(rows, 'dev:dog', 'subscribe');
+    assert.deepEqual(toSubscriptions(rows), [{ channel: 'dev:dog', publish: false, subscribe: true }]);
+    rows = setColumn(rows, 'publish', true);
+    assert.deepEqual(toSubscriptions(rows), [
+      { channel: 'dev:cat', publish: true, subscribe: false },
+      { channel: 'dev:dog', publish: true, subscribe: true },
+    ]);
+  });
+
+  test('describeChanges names each changed channel and nothing else', () => {
+    const before = [{ channel: 'dev:dog', publish: true, subscribe: false }, { channel: 'dev:cat', publish: true, subscribe: true }];
+    const after = [{ channel: 'dev:dog', publish: true, subscribe: true }, { channel: 'dev:bird', publish: true, subscribe: false }];
+    assert.deepEqual(describeChanges(before, after), [
+      'dev:bird: nothing -> publish',
+      'dev:cat: publish + subscribe -> nothing',
+      'dev:dog: publish -> publish + subscribe',
+    ]);
+    assert.deepEqual(describeChanges(before, before), []);
+  });
+
+  test('validateNodeInput checks name, host and port', () => {
+    assert.deepEqual(validateNodeInput({ name: ' b ', host: ' 127.0.0.1 ', port: '12345' }), { ok: true, value: { name: 'b', host: '127.0.0.1', port: 12345 } });
+    const bad = validateNodeInput({ name: '', host: 'http://x/', port: '99999' });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.equal(bad.errors.length, 3);
+  });
+
+  test('add_node and update_node bodies carry the subscription list', () => {
+    const rows = toggleCell(buildMatrix(['dev:dog'], []), 'dev:dog', 'publish');
+    const target = { name: 'b', host: '127.0.0.1', port: 12345 };
+    assert.deepEqual(buildAddNode(target, rows), { operation: 'add_node', name: 'b', host: '127.0.0.1', port: 12345, subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: false }] });
+    assert.equal(buildUpdateNode(target, rows).operation, 'update_node');
+  });
+});
