@@ -5,15 +5,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { KvStore, StorageEngine } from '../storage/engine.js';
-import { decodeEntry, encodeEntry, type ChangeEntry, type EntryKey, type StoredEntry } from './entry.js';
+import { CHANGE_OP_CODES, decodeEntry, type ChangeEntry, type ChangeOp, type EntryKey, type PrimaryKey, type RecordData, type StoredEntry } from './entry.js';
 import { HybridClock } from './hlc.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
-
-export interface AppendInput extends Omit<ChangeEntry, 'seq' | 'originSeq'> {
-  /** seq at the origin; defaults to the new local seq for local writes. */
-  originSeq?: number;
-}
 
 /** Emitted after the transaction holding new entries is committed. */
 export interface CommitEvent {
@@ -40,13 +35,14 @@ export class ChangeLog {
     this.#events.setMaxListeners(0);
   }
 
-  /** Appends one entry; call inside the write transaction that changes the data. */
-  append(input: AppendInput): ChangeEntry {
+  /**
+   * Appends one entry and returns its seq; call inside the write transaction that changes the
+   * data. Positional arguments keep the per-row hot path free of object copies.
+   */
+  append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null): number {
     const seq = ++this.#seq;
-    const entry: ChangeEntry = { ...input, seq, originSeq: input.originSeq ?? seq };
-    const key: EntryKey = [entry.database, entry.table, seq];
-    this.#log.put(key, encodeEntry(entry));
-    return entry;
+    this.#log.put([database, table, seq], [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user]);
+    return seq;
   }
 
   /** Persists the log position; call once at the end of every transaction that appended. */

@@ -5,6 +5,7 @@
 
 export const CHANGE_OPS = ['insert', 'update', 'upsert', 'delete'] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
+export const CHANGE_OP_CODES: Record<ChangeOp, number> = { insert: 0, update: 1, upsert: 2, delete: 3 };
 
 export type PrimaryKey = string | number;
 export type RecordData = Record<string, unknown>;
@@ -32,7 +33,7 @@ export type StoredEntry = [hlc: number, origin: string, originSeq: number, op: n
 export type EntryKey = [database: string, table: string, seq: number];
 
 export function encodeEntry(e: ChangeEntry): StoredEntry {
-  return [e.hlc, e.origin, e.originSeq, CHANGE_OPS.indexOf(e.op), e.key, e.record, e.user];
+  return [e.hlc, e.origin, e.originSeq, CHANGE_OP_CODES[e.op], e.key, e.record, e.user];
 }
 
 export function decodeEntry(key: EntryKey, v: StoredEntry): ChangeEntry {

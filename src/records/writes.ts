@@ -28,7 +28,11 @@ export interface WriteDeps {
 
 type Mode = 'insert' | 'update' | 'upsert';
 
-/** Checks a batch of records and returns them keyed; throws a 400 naming the first bad one. */
+/**
+ * Checks a batch of records and returns them keyed; throws a 400 naming the first bad one.
+ * The record objects are taken over (keys and time stamps are set on them, never deleted, so
+ * they keep their fast shape).
+ */
 export function prepareRecords(table: TableHandle, records: unknown, mode: Mode): [PrimaryKey, RecordData][] {
   if (!Array.isArray(records)) throw invalid(`'records' must be an array of objects`);
   const hash = table.def.hashAttribute;
@@ -42,15 +46,19 @@ export function prepareRecords(table: TableHandle, records: unknown, mode: Mode)
     if (key === undefined || key === null || key === '') {
       if (mode === 'update') throw invalid(`record ${i} is missing its primary key '${hash}'`);
       key = randomUUID();
-    } else if (!isValidPrimaryKey(key) || Buffer.byteLength(String(key)) > 1000) {
+      data[hash] = key;
+    } else if (!isValidPrimaryKey(key) || (typeof key === 'string' && Buffer.byteLength(key) > 1000)) {
       throw invalid(`record ${i}: primary key '${hash}' must be a string or number (at most 1000 bytes)`);
     }
     for (const name in data) if (!known.has(name)) { checkAttributeName(name, `record ${i} attribute`); known.add(name); }
-    const copy: RecordData = { ...data, [hash]: key };
-    delete copy[CREATED_TIME];
-    delete copy[UPDATED_TIME];
-    out.push([key as PrimaryKey, copy]);
+    out.push([key as PrimaryKey, data]);
   }
+  return out;
+}
+
+function pick(record: RecordData, attributes: string[]): RecordData {
+  const out: RecordData = {};
+  for (const a of attributes) out[a] = record[a];
   return out;
 }
 
@@ -65,24 +73,27 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
     const attrs = catalog.attributeSet(def);
     const newNames = new Set<string>();
     const origin = changelog.nodeName;
+    const indexed = def.indexed;
     for (const [key, data] of rows) {
       const current = table.data.get(key);
       if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
       let record: RecordData;
-      let op: ChangeOp = mode;
+      let before: RecordData | undefined;
       if (current) {
-        record = mode === 'update' ? { ...current[2], ...data } : { ...current[2], ...data };
+        if (indexed.length) before = pick(current[2], indexed);
+        // merge: given attributes change, the rest stay
+        record = Object.assign(current[2], data);
         record[CREATED_TIME] = current[2][CREATED_TIME] ?? now;
-        if (mode === 'upsert') op = 'upsert';
       } else {
-        record = { ...data, [CREATED_TIME]: now };
+        record = data;
+        record[CREATED_TIME] = now;
       }
       record[UPDATED_TIME] = now;
       for (const name in record) if (!attrs.has(name)) newNames.add(name);
       const hlc = changelog.clock.tick();
       table.data.put(key, [hlc, origin, record]);
-      table.updateIndexes(key, current?.[2], record);
-      changelog.append({ hlc, origin, database: def.database, table: def.name, op, key, record, user });
+      if (indexed.length) table.updateIndexes(key, before, record);
+      changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user);
       written.push(key);
     }
     const newAttributes = newNames.size ? catalog.addAttributesInTxn(def, newNames) : [];
@@ -107,7 +118,7 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
       table.data.remove(key);
       table.tombstones.put(key, [hlc, changelog.nodeName]);
       table.updateIndexes(key, current[2], undefined);
-      changelog.append({ hlc, origin: changelog.nodeName, database: def.database, table: def.name, op: 'delete', key, record: null, user });
+      changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user);
       written.push(key);
     }
     if (written.length) changelog.savePosition();
@@ -145,6 +156,6 @@ export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry
     for (const name in record) if (!attrs.has(name)) (fresh ??= []).push(name);
     if (fresh) catalog.addAttributesInTxn(table.def, fresh);
   }
-  changelog.append({ hlc: entry.hlc, origin: entry.origin, originSeq: entry.originSeq, database: entry.database, table: entry.table, op: entry.op, key: entry.key, record: entry.record, user: entry.user });
+  changelog.append(entry.database, entry.table, entry.hlc, entry.origin, entry.originSeq, entry.op, entry.key, entry.record, entry.user);
   return true;
 }
