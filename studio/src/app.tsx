@@ -88,9 +88,10 @@ export function App() {
       <header class="topbar">
         <span class="brand">FerryDB <span>Studio</span></span>
         {state.instances.length > 0 ? (
-          <label class="instance-switch">
-            <span>Instance</span>
+          <span class="instance-switch">
+            <label for="instance-select">Instance</label>
             <select
+              id="instance-select"
               value={state.currentId ?? ''}
               onChange={(e) => {
                 actions.select((e.currentTarget as HTMLSelectElement).value);
@@ -101,7 +102,7 @@ export function App() {
                 <option value={i.id} key={i.id}>{i.name}{isSignedIn(i) ? '' : ' (signed out)'}</option>
               ))}
             </select>
-          </label>
+          </span>
         ) : null}
         <nav aria-label="Studio" class="nav">
           {navLink('browse', 'Browse')}
