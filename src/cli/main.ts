@@ -1,6 +1,7 @@
 /** The `ferrydb` command: parses the command word and hands over to it. */
 import { DbError } from '../errors/db-error.js';
 import { version } from '../version.js';
+import { DEMO_HELP, runDemo } from '../demo/demo.js';
 import { START_HELP, runStart } from './commands/start.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -8,6 +9,7 @@ const HELP = `Usage: ferrydb <command> [options]
 
 Commands:
   start      start a node in the foreground (default)
+  demo       run the live factory demo: two nodes, a fleet, an outage, a catch-up
   version    print the version
   help       show this help
 
@@ -30,6 +32,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       case 'start':
         if (args.includes('--help') || args.includes('-h')) { io.stdout(START_HELP); return 0; }
         return await runStart(args, io);
+      case 'demo':
+        if (args.includes('--help') || args.includes('-h')) { io.stdout(DEMO_HELP); return 0; }
+        return await runDemo(args, io);
       default:
         io.stderr(`ferrydb: unknown command '${command}'\n\n${HELP}`);
         return 2;

@@ -81,9 +81,10 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       let before: RecordData | undefined;
       if (current) {
         if (indexed.length) before = pick(current[2], indexed);
+        const created = current[2][CREATED_TIME] ?? now;
         // merge: given attributes change, the rest stay
         record = Object.assign(current[2], data);
-        record[CREATED_TIME] = current[2][CREATED_TIME] ?? now;
+        record[CREATED_TIME] = created;
       } else {
         record = data;
         record[CREATED_TIME] = now;

@@ -1,0 +1,113 @@
+/**
+ * Starts FerryDB nodes for the demo as child processes of `node dist/src/main.js`, on free
+ * 127.0.0.1 ports with their own root path. Children get their own process group, so a
+ * Ctrl-C in the terminal reaches only the demo, which then stops them by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The node's process entry, next to this file once compiled (dist/src/main.js). */
+export const NODE_MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
+
+export interface LaunchOptions {
+  nodeName: string;
+  rootPath: string;
+  admin: { user: string; password: string };
+  cluster: { user: string; password: string };
+  /** Extra environment (settings by their environment names). */
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+export interface DemoNode {
+  readonly nodeName: string;
+  readonly url: string;
+  readonly opsPort: number;
+  readonly clusteringPort: number;
+  readonly rootPath: string;
+  readonly pid: number;
+  readonly exited: boolean;
+  /** The last part of the node's stdout/stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** Synchronous SIGKILL by PID (for process exit handlers). */
+  killNow(): void;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
+  const [opsPort, clusteringPort, httpPort, mqttPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ROOTPATH: options.rootPath,
+    HDB_ADMIN_USERNAME: options.admin.user,
+    HDB_ADMIN_PASSWORD: options.admin.password,
+    OPERATIONSAPI_NETWORK_HOST: '127.0.0.1',
+    OPERATIONSAPI_NETWORK_PORT: String(opsPort),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    MQTT_NETWORK_PORT: String(mqttPort),
+    CLUSTERING: 'true',
+    CLUSTERING_HOST: '127.0.0.1',
+    CLUSTERING_PORT: String(clusteringPort),
+    CLUSTERING_USER: options.cluster.user,
+    CLUSTERING_PASSWORD: options.cluster.password,
+    NODE_NAME: options.nodeName,
+    LOG_LEVEL: 'warn',
+    LOG_TO_STDSTREAMS: 'true',
+    ...options.env,
+  };
+  const child: ChildProcess = spawn(process.execPath, [NODE_MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const collect = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  let alive = true;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { alive = false; resolve(); }));
+  const killNow = () => {
+    if (alive && child.pid) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  while (!out.includes('ready: operations API')) {
+    if (!alive) throw new Error(`node '${options.nodeName}' exited during start-up:\n${out.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      killNow();
+      await exited;
+      throw new Error(`node '${options.nodeName}' did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${out.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    nodeName: options.nodeName,
+    url: `http://127.0.0.1:${opsPort}/`,
+    opsPort, clusteringPort, rootPath: options.rootPath, pid: child.pid!,
+    get exited() { return !alive; },
+    output: () => out,
+    async stop(graceMs = 10_000) {
+      if (!alive) return;
+      try { process.kill(child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+      const timer = setTimeout(killNow, graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    killNow,
+  };
+}

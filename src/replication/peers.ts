@@ -1,0 +1,131 @@
+/**
+ * The known-peer registry (HarperDB's "manifest"): nodes added with add_node, persisted in the
+ * `replication:nodes` store, plus the pure parsing of add_node/update_node bodies in both the
+ * 3.x shape ({name, host, port, subscriptions:[{channel, publish, subscribe}]}) and the 4.x
+ * shape ({node_name, subscriptions:[{database|schema, table, publish, subscribe, start_time}]}).
+ */
+import { invalid } from '../errors/db-error.js';
+import type { KvStore, StorageEngine } from '../storage/engine.js';
+import type { WireSubscription } from './protocol/messages.js';
+
+export interface Subscription {
+  database: string;
+  table: string;
+  publish: boolean;
+  subscribe: boolean;
+  /** Initial sync only sends rows updated at or after this epoch-ms time. */
+  startTime?: number;
+}
+
+export interface NodeRecord {
+  name: string;
+  host: string;
+  port: number;
+  subscriptions: Subscription[];
+  addedTime: number;
+}
+
+/** `database:table`, HarperDB 3.x's channel name. */
+export function channelOf(s: { database: string; table: string }): string {
+  return `${s.database}:${s.table}`;
+}
+
+export function toWire(s: Subscription): WireSubscription {
+  return { db: s.database, table: s.table, pub: s.publish, sub: s.subscribe, ...(s.startTime !== undefined ? { since: s.startTime } : {}) };
+}
+
+/** The acceptor's view of a dialler's subscription: directions swapped. */
+export function mirrorOf(s: WireSubscription): Subscription {
+  return { database: s.db, table: s.table, publish: s.sub, subscribe: s.pub, ...(s.since !== undefined ? { startTime: s.since } : {}) };
+}
+
+const NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+
+/** Node name from `name` (3.x) or `node_name` (4.x). */
+export function parseNodeName(body: Record<string, unknown>): string {
+  const v = body.name ?? body.node_name;
+  if (v === undefined || v === null || v === '') throw invalid(`'name' is required`);
+  if (typeof v !== 'string' || !NAME_RE.test(v)) throw invalid(`'name' must be 1-64 letters, digits, '-', '_' or '.'`);
+  return v;
+}
+
+export function parseHost(v: unknown): string {
+  if (v === undefined || v === null || v === '') throw invalid(`'host' is required`);
+  if (typeof v !== 'string' || /[\s/@]/.test(v)) throw invalid(`'host' must be a host name or address`);
+  return v;
+}
+
+export function parsePort(v: unknown): number {
+  if (v === undefined || v === null || v === '') throw invalid(`'port' is required`);
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw invalid(`'port' must be an integer between 1 and 65535`);
+  return n;
+}
+
+function parseStartTime(v: unknown, i: number): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const ms = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'string' ? Date.parse(v) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) throw invalid(`subscription ${i}: 'start_time' must be an ISO date or epoch milliseconds`);
+  return ms;
+}
+
+/** Validates a subscriptions array (either shape); throws a 400 naming the first problem. */
+export function parseSubscriptions(v: unknown): Subscription[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid(`'subscriptions' must be an array`);
+  const out: Subscription[] = [];
+  const seen = new Set<string>();
+  v.forEach((raw: unknown, i) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(`subscription ${i} must be an object`);
+    const s = raw as Record<string, unknown>;
+    let database: unknown, table: unknown;
+    if (s.channel !== undefined) {
+      if (typeof s.channel !== 'string') throw invalid(`subscription ${i}: 'channel' must be a string 'database:table'`);
+      const parts = s.channel.split(':');
+      if (parts.length !== 2 || !parts[0] || !parts[1]) throw invalid(`subscription ${i}: 'channel' must be 'database:table', got '${s.channel}'`);
+      [database, table] = parts;
+    } else {
+      database = s.database ?? s.schema;
+      table = s.table;
+      if (typeof database !== 'string' || !database) throw invalid(`subscription ${i}: 'channel' (or 'database' and 'table') is required`);
+      if (typeof table !== 'string' || !table) throw invalid(`subscription ${i}: 'table' is required`);
+    }
+    const db = database as string, tb = table as string;
+    if (/^(system|hdb_internal)/i.test(db)) throw invalid(`subscription ${i}: channels may not start with 'system' or 'hdb_internal'`);
+    if (typeof s.publish !== 'boolean') throw invalid(`subscription ${i}: 'publish' must be a boolean`);
+    if (typeof s.subscribe !== 'boolean') throw invalid(`subscription ${i}: 'subscribe' must be a boolean`);
+    const key = `${db}\u0000${tb}`;
+    if (seen.has(key)) throw invalid(`subscription ${i}: channel '${db}:${tb}' is listed twice`);
+    seen.add(key);
+    const startTime = parseStartTime(s.start_time, i);
+    out.push({ database: db, table: tb, publish: s.publish, subscribe: s.subscribe, ...(startTime !== undefined ? { startTime } : {}) });
+  });
+  return out;
+}
+
+/** Persistent node records. */
+export class PeerRegistry {
+  readonly #engine: StorageEngine;
+  readonly #store: KvStore<NodeRecord>;
+
+  constructor(engine: StorageEngine) {
+    this.#engine = engine;
+    this.#store = engine.openStore<NodeRecord>('replication:nodes');
+  }
+
+  get(name: string): NodeRecord | undefined {
+    return this.#store.get(name);
+  }
+
+  list(): NodeRecord[] {
+    return [...this.#store.getRange()].map(({ value }) => value);
+  }
+
+  async put(node: NodeRecord): Promise<void> {
+    await this.#engine.transaction(() => this.#store.put(node.name, node));
+  }
+
+  async remove(name: string): Promise<boolean> {
+    return this.#engine.transaction(() => this.#store.remove(name));
+  }
+}
