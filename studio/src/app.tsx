@@ -84,7 +84,17 @@ export function App() {
 
   return (
     <div class="shell">
-      <a class="skip-link" href="#main">Skip to content</a>
+      {/* Hash routing owns location.hash, so the skip link moves focus itself. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="topbar">
         <span class="brand">FerryDB <span>Studio</span></span>
         {state.instances.length > 0 ? (

@@ -177,7 +177,7 @@ export function BrowsePage({ client, database, table }: { client: ApiClient; dat
         </div>
         <ErrorMessage error={describe.error} prefix="Could not load databases" />
         {all ? <Tree all={all} database={database} table={table} /> : null}
-        <CreateDatabaseForm client={client} onCreated={async (db) => { await describe.reload(); navigate({ page: 'browse', database: db, table: null }); }} />
+        <CreateDatabaseForm key={database ?? ''} client={client} onCreated={async (db) => { await describe.reload(); navigate({ page: 'browse', database: db, table: null }); }} />
       </aside>
       <div class="browse-main">{main}</div>
     </div>

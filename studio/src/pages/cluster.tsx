@@ -30,6 +30,8 @@ import { SubscriptionMatrix } from './subscription-matrix.js';
 
 const REFRESH_MS = 3000;
 const STALL_AFTER_MS = 30_000;
+/** Lag from which a subscription is marked "behind" (it may still be progressing). */
+const BEHIND_MS = 60_000;
 
 const HEALTH_CLASS: Record<Health, string> = {
   ok: 'badge-ok',
@@ -113,6 +115,7 @@ function SubscriptionTable({ conn, progress, now }: { conn: ConnectionStatus; pr
                 <td>
                   {ch.state ?? '–'}
                   {stalled ? <span class="badge badge-bad" title={stalled}>stalled</span> : null}
+                  {!stalled && ch.lagMs !== null && ch.lagMs >= BEHIND_MS ? <span class="badge badge-warn">behind</span> : null}
                   {stalled ? <div class="cell-note">{stalled}</div> : null}
                 </td>
                 <td class="num">{formatCount(ch.backlogRows)}</td>

@@ -110,6 +110,7 @@ export function InstancesPage({ state, actions }: { state: InstanceState; action
       <div class="page-narrow">
         <InstanceForm
           idPrefix="register"
+          resetOnSuccess
           prefill={{ url: '' }}
           submitLabel="Add instance"
           onSuccess={(input) => {

@@ -9,7 +9,7 @@ import { ErrorMessage } from '../ui.js';
  * The form shared by the sign-in page and "register an instance": on submit it calls
  * `describe_all` with the typed credentials and only hands them on if the node accepts them.
  */
-export function InstanceForm(props: { prefill: Partial<InstanceInput> | null; submitLabel: string; onSuccess: (input: InstanceInput) => void; idPrefix: string }) {
+export function InstanceForm(props: { prefill: Partial<InstanceInput> | null; submitLabel: string; onSuccess: (input: InstanceInput) => void; idPrefix: string; resetOnSuccess?: boolean }) {
   const [name, setName] = useState(props.prefill?.name ?? '');
   const [url, setUrl] = useState(props.prefill?.url ?? location.origin);
   const [username, setUsername] = useState(props.prefill?.username ?? '');
@@ -32,6 +32,11 @@ export function InstanceForm(props: { prefill: Partial<InstanceInput> | null; su
     try {
       await new ApiClient(checked.value, { timeoutMs: 15_000 }).call<DescribeAll>({ operation: 'describe_all' });
       setPassword('');
+      if (props.resetOnSuccess) {
+        setName('');
+        setUrl('');
+        setUsername('');
+      }
       props.onSuccess(checked.value);
     } catch (err) {
       setError(err);
