@@ -14,6 +14,7 @@ export function ErrorMessage({ error, prefix }: { error: unknown; prefix?: strin
       {prefix ? <strong>{prefix}: </strong> : null}
       {message}
       {status}
+      {error instanceof ApiError && error.kind === 'auth' ? <> <a href="#/sign-in">Sign in again</a></> : null}
     </p>
   );
 }
