@@ -105,6 +105,12 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
   test('sign in: a wrong password shows the server error, the right one opens Browse', async () => {
     await page.goto(a.url);
     await visible(page.getByRole('heading', { name: 'Sign in' }));
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the page content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    assert.match(page.url(), /\/$/, 'the skip link does not change the route');
     assert.equal(await page.getByLabel('Node URL').inputValue(), a.url.replace(/\/$/, ''), 'prefilled with the page origin');
     await page.locator('#signin-name').fill('studio-a');
     await page.getByLabel('Username').fill(a.user);
