@@ -26,6 +26,7 @@ export function checkAttributeName(name: unknown, field = 'attribute'): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 250 || name.includes('/')) {
     throw invalid(`'${field}' must be a non-empty string of at most 250 characters without '/'`);
   }
+  if (name === '__proto__') throw invalid(`'${field}' may not be '__proto__'`);
   return name;
 }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { User } from '../auth/users.js';
 import { DbError } from '../errors/db-error.js';
 import type { Logger } from '../log/logger.js';
-import type { Body, Services } from '../operations/context.js';
+import type { Body, OperationContext, Services } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
 import { errorResponse } from './error-response.js';
@@ -29,6 +29,13 @@ const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
 export function createOperationsServer(opts: OperationsServerOptions): Server {
   const { registry, services, logger } = opts;
   let inFlight = 0;
+  // One context object per authenticated user, reused by every request (no per-request copy).
+  const contexts = new WeakMap<User, OperationContext>();
+  const contextOf = (user: User): OperationContext => {
+    let ctx = contexts.get(user);
+    if (!ctx) contexts.set(user, (ctx = { ...services, user }));
+    return ctx;
+  };
 
   const send = (res: ServerResponse, status: number, body: string, extra?: Record<string, string>) => {
     if (res.headersSent || res.destroyed) return;
@@ -58,7 +65,7 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
     }
     let result: unknown;
     try {
-      result = registry.dispatch(body, { ...services, user });
+      result = registry.dispatch(body, contextOf(user));
     } catch (err) {
       return fail(res, err, extra, { operation: body.operation });
     }

@@ -74,6 +74,7 @@ test('a batch with one invalid record is rejected whole and writes nothing', asy
   assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'dog', records: [{ id: 52 }, 'str'] })).status, 400);
   assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'dog', records: { id: 1 } })).status, 400);
   assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'dog', records: [{ id: 53, '': 1 }] })).status, 400);
+  assert.equal((await s.op('{"operation":"insert","database":"dev","table":"dog","records":[{"id":54,"__proto__":{"polluted":true}}]}')).status, 400);
   assert.equal(await count(), n);
 });
 
