@@ -18,6 +18,7 @@ import { StudioFiles } from './http/studio-static.js';
 import { silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
+import { createReplication } from './replication/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -70,6 +71,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     statusProviders: new Map(),
   };
   const registry = createCoreRegistry();
+  const replication = createReplication({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   let server: Server | null = null;
   let closed = false;
@@ -90,11 +92,17 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       const operations = server.address() as AddressInfo;
       services.node.ports.operations = operations.port;
       logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      const clusteringPort = await replication.start();
+      if (clusteringPort !== null) {
+        services.node.ports.clustering = clusteringPort;
+        logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
+      }
       return { operations };
     },
     async close() {
       if (closed) return;
       closed = true;
+      await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

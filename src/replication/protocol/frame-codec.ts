@@ -34,6 +34,11 @@ export function encodeControl(msg: ControlMessage): Buffer {
 
 /** Encodes a batch: columnar body, compressed. */
 export async function encodeBatch(msg: BatchMessage, compression: Compression = COMPRESSION.DEFLATE): Promise<Buffer> {
+  return (await encodeBatchFrame(msg, compression)).frame;
+}
+
+/** Encodes a batch and reports the uncompressed body size (senders size their batches by it). */
+export async function encodeBatchFrame(msg: BatchMessage, compression: Compression = COMPRESSION.DEFLATE): Promise<{ frame: Buffer; rawBytes: number }> {
   const raw = encodeEntries(msg.entries);
   let body: Buffer;
   if (compression === COMPRESSION.DEFLATE) body = await deflateAsync(raw, { level: 6, memLevel: 9 });
@@ -45,7 +50,7 @@ export async function encodeBatch(msg: BatchMessage, compression: Compression = 
   w.byte(compression);
   w.chunk(header);
   w.bytes(body);
-  return w.finish();
+  return { frame: w.finish(), rawBytes: raw.length };
 }
 
 /** A decoded frame; batches keep their body compressed until decodeBatchBody. */

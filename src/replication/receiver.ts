@@ -1,0 +1,131 @@
+/**
+ * One inbound stream: the peer's changes of one table applied here. Batches are applied
+ * strictly in order, each in ONE transaction together with the stream cursor and the highest
+ * applied origin sequences (Records.applyRemote `also`), and acknowledged only after that
+ * transaction is durable. Entries that originated here or were already applied are skipped,
+ * so a replayed batch changes nothing.
+ */
+import type { ChangeEntry } from '../changelog/entry.js';
+import { hlcToMillis } from '../changelog/hlc.js';
+import type { Records } from '../records/records.js';
+import { selectFresh } from './conflict.js';
+import type { Cursor, CursorStore } from './cursor-store.js';
+import type { BatchMessage, SubMessage } from './protocol/messages.js';
+import { FRAME_TYPES } from './protocol/messages.js';
+
+export type ReceiveState = 'subscribing' | 'syncing' | 'resync_required' | 'streaming' | 'closed';
+
+export type BatchHeader = Omit<BatchMessage, 'type' | 'entries'>;
+
+export interface ApplyDeps {
+  records: Records;
+  cursors: CursorStore;
+  /** Link id the cursor is stored under. */
+  link: string;
+  /** This node's name (entries from here are never applied again). */
+  self: string;
+}
+
+export interface ApplyResult {
+  applied: number;
+  duplicates: number;
+}
+
+/**
+ * Applies one batch idempotently: duplicates (by origin sequence) and own entries are
+ * dropped, the rest go through last-writer-wins, and the cursor moves in the same
+ * transaction. Pure of I/O other than the node's own storage.
+ */
+export async function applyBatch(deps: ApplyDeps, header: BatchHeader, entries: ChangeEntry[]): Promise<ApplyResult> {
+  const { records, cursors, link, self } = deps;
+  const { db, table } = header;
+  const { fresh, highest, duplicates } = selectFresh(entries, self, (origin) => cursors.applied(origin, db, table));
+  const next: Cursor = header.snap ? (header.snap.done ? { seq: header.snap.at } : { seq: header.snap.at, resume: header.snap.lastKey }) : { seq: header.last };
+  const also = () => {
+    const current = cursors.cursor(link, db, table);
+    // A replayed older batch must not move a finished cursor backwards.
+    if (!(current && current.resume === undefined && !header.snap && current.seq > next.seq)) cursors.putCursorInTxn(link, db, table, next);
+    for (const [origin, seq] of highest) cursors.raiseAppliedInTxn(origin, db, table, seq);
+  };
+  let applied = 0;
+  if (fresh.length) applied = await records.applyRemote(fresh, () => header.hash, also);
+  else await records.engine.transaction(also);
+  return { applied, duplicates: duplicates + (fresh.length - applied) };
+}
+
+export interface ReceiverDeps extends ApplyDeps {
+  send(frame: Buffer): void;
+  encodeAck(ack: { db: string; table: string; id: number; last: number }): Buffer;
+  onError(err: unknown): void;
+  since?: number;
+}
+
+export class Receiver {
+  readonly db: string;
+  readonly table: string;
+  state: ReceiveState = 'subscribing';
+  rowsReceived = 0;
+  rowsApplied = 0;
+  duplicates = 0;
+  bytesReceived = 0;
+  batchesApplied = 0;
+  appliedSeq = 0;
+  /** Write-to-apply delay of the newest entry of the last batch. */
+  lastLagMs = 0;
+  lastAppliedAt = 0;
+  notice: string | null = null;
+  readonly #deps: ReceiverDeps;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(deps: ReceiverDeps, db: string, table: string) {
+    this.#deps = deps;
+    this.db = db;
+    this.table = table;
+    this.appliedSeq = deps.cursors.cursor(deps.link, db, table)?.seq ?? 0;
+  }
+
+  /** The SUB request: resume from the durable cursor, or ask for an initial sync. */
+  subscription(): SubMessage {
+    const c = this.#deps.cursors.cursor(this.#deps.link, this.db, this.table);
+    return {
+      type: FRAME_TYPES.SUB, db: this.db, table: this.table, after: c ? c.seq : null,
+      ...(c?.resume !== undefined ? { resume: c.resume } : {}),
+      ...(this.#deps.since !== undefined ? { since: this.#deps.since } : {}),
+    };
+  }
+
+  /** Queues a decoded batch for in-order apply. `decode` resolves the entries. */
+  enqueue(header: BatchHeader, frameBytes: number, decode: () => Promise<ChangeEntry[]>): void {
+    this.bytesReceived += frameBytes;
+    const decoded = decode(); // start decompressing now; apply in order below
+    decoded.catch(() => undefined);
+    this.#chain = this.#chain.then(async () => {
+      if (this.#closed) return;
+      const entries = await decoded;
+      this.rowsReceived += entries.length;
+      const r = await applyBatch(this.#deps, header, entries);
+      if (this.#closed) return;
+      this.rowsApplied += r.applied;
+      this.duplicates += r.duplicates;
+      this.batchesApplied++;
+      this.appliedSeq = header.snap ? header.snap.at : header.last;
+      this.lastAppliedAt = Date.now();
+      let newest = 0;
+      for (const e of entries) if (e.hlc > newest) newest = e.hlc;
+      if (newest && !header.snap) this.lastLagMs = Math.max(0, this.lastAppliedAt - hlcToMillis(newest));
+      this.state = header.snap && !header.snap.done ? (this.state === 'resync_required' ? 'resync_required' : 'syncing') : 'streaming';
+      if (!header.snap || header.snap.done) this.notice = null;
+      this.#deps.send(this.#deps.encodeAck({ db: this.db, table: this.table, id: header.id, last: header.last }));
+    }).catch((err: unknown) => {
+      if (!this.#closed) this.#deps.onError(err);
+    });
+  }
+
+  /** Stops applying; resolves when the batch being applied (if any) is committed. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.state = 'closed';
+    return this.#chain;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The protocol over one open link: the HELLO/WELCOME handshake, one Receiver per table this
+ * side subscribes to (it sends SUB with its durable cursor) and one Sender per table the
+ * peer asks for and this side publishes. Decoding errors close the link with a 4xxx code;
+ * the transport (peer-connection.ts) and the reconnect policy (replication.ts) live elsewhere.
+ */
+import type { Logger } from '../log/logger.js';
+import type { Records } from '../records/records.js';
+import type { CursorStore } from './cursor-store.js';
+import type { PeerConnection } from './peer-connection.js';
+import { mirrorOf, toWire, type Subscription } from './peers.js';
+import { ProtocolError } from './protocol/bytes.js';
+import { CLOSE_CODES } from './protocol/close-codes.js';
+import { decodeBatchBody, decodeFrame, encodeControl, type Compression } from './protocol/frame-codec.js';
+import { FRAME_TYPES, type HelloMessage, type SubMessage } from './protocol/messages.js';
+import { Receiver } from './receiver.js';
+import { Sender, type BatchLimits } from './sender.js';
+
+export interface SessionDeps {
+  records: Records;
+  cursors: CursorStore;
+  logger: Logger;
+  self: string;
+  limits: BatchLimits;
+  compression: Compression;
+  heartbeatMs: number;
+  /** Acceptor: the dialler's HELLO arrived (subscriptions already mirrored). */
+  onHello?(session: Session, subs: Subscription[]): void;
+  onOpen?(session: Session): void;
+  onClose(session: Session, code: number, reason: string): void | Promise<void>;
+}
+
+const key = (db: string, table: string) => `${db}\u0000${table}`;
+
+export class Session {
+  readonly peer: string;
+  readonly direction: 'out' | 'in';
+  readonly link: string;
+  readonly connection: PeerConnection;
+  subscriptions: Subscription[];
+  isOpen = false;
+  closeReason: string | null = null;
+  readonly senders = new Map<string, Sender>();
+  readonly receivers = new Map<string, Receiver>();
+  readonly #deps: SessionDeps;
+  #handshakeTimer: NodeJS.Timeout | null;
+  #stallTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+  #resolveDone!: () => void;
+  /** Resolves once the link closed and every stream flushed its positions. */
+  readonly done = new Promise<void>((resolve) => { this.#resolveDone = resolve; });
+
+  constructor(deps: SessionDeps, connection: PeerConnection, opts: { peer: string; direction: 'out' | 'in'; subscriptions?: Subscription[] }) {
+    this.#deps = deps;
+    this.peer = opts.peer;
+    this.direction = opts.direction;
+    this.link = `${opts.direction}:${opts.peer}`;
+    this.connection = connection;
+    this.subscriptions = opts.subscriptions ?? [];
+    connection.attach({ onFrame: (f) => this.#onFrame(f), onClose: (code, reason) => this.#onClosed(code, reason) });
+    this.#handshakeTimer = setTimeout(() => this.close(CLOSE_CODES.HANDSHAKE_FAILED, 'handshake timed out'), Math.max(10_000, deps.heartbeatMs * 2));
+    this.#handshakeTimer.unref();
+    if (this.direction === 'out') {
+      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire) };
+      connection.send(encodeControl(hello));
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.closeReason ??= reason;
+    this.connection.close(code, reason);
+  }
+
+  #onFrame(buf: Buffer): void {
+    try {
+      const f = decodeFrame(buf);
+      if (!this.isOpen && f.type !== FRAME_TYPES.HELLO && f.type !== FRAME_TYPES.WELCOME) throw new ProtocolError(`frame type ${f.type} before the handshake`);
+      switch (f.type) {
+        case FRAME_TYPES.HELLO: {
+          if (this.direction !== 'in' || this.isOpen) throw new ProtocolError('unexpected HELLO');
+          if (f.node !== this.peer) throw new ProtocolError(`HELLO from '${f.node}' on a link authenticated as '${this.peer}'`);
+          this.subscriptions = f.subs.map(mirrorOf);
+          this.#deps.onHello?.(this, this.subscriptions);
+          this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self }));
+          this.#begin();
+          return;
+        }
+        case FRAME_TYPES.WELCOME:
+          if (this.direction !== 'out' || this.isOpen) throw new ProtocolError('unexpected WELCOME');
+          if (f.node !== this.peer) throw new ProtocolError(`dialled '${this.peer}' but reached '${f.node}'`);
+          this.#begin();
+          return;
+        case FRAME_TYPES.SUB:
+          this.#onSub(f);
+          return;
+        case FRAME_TYPES.ACK:
+          this.senders.get(key(f.db, f.table))?.onAck(f);
+          return;
+        case FRAME_TYPES.NOTICE: {
+          const r = this.receivers.get(key(f.db, f.table));
+          if (r) {
+            r.notice = f.message;
+            if (f.state === 'resync_required') r.state = 'resync_required';
+          }
+          this.#deps.logger.warn({ peer: this.peer, database: f.db, table: f.table, state: f.state, notice: f.message }, 'replication notice from peer');
+          return;
+        }
+        case FRAME_TYPES.BATCH: {
+          const r = this.receivers.get(key(f.header.db, f.header.table));
+          if (!r) throw new ProtocolError(`batch for '${f.header.db}.${f.header.table}', which this node does not subscribe to`);
+          r.enqueue(f.header, buf.length, () => decodeBatchBody(f));
+          return;
+        }
+      }
+    } catch (err) {
+      const protocol = err instanceof ProtocolError;
+      this.#deps.logger.warn({ peer: this.peer, err: protocol ? (err as Error).message : err }, 'closing replication link: bad frame');
+      this.close(CLOSE_CODES.PROTOCOL_ERROR, protocol ? (err as Error).message : 'internal error');
+    }
+  }
+
+  #begin(): void {
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
+    this.isOpen = true;
+    const { records, cursors, self } = this.#deps;
+    for (const s of this.subscriptions) {
+      if (!s.subscribe) continue;
+      const r = new Receiver({
+        records, cursors, link: this.link, self,
+        send: (frame) => this.connection.send(frame),
+        encodeAck: (a) => encodeControl({ type: FRAME_TYPES.ACK, ...a }),
+        onError: (err) => {
+          this.#deps.logger.error({ err, peer: this.peer, database: s.database, table: s.table }, 'applying a replication batch failed; reconnecting');
+          this.close(CLOSE_CODES.APPLY_FAILED, 'apply failed');
+        },
+        ...(s.startTime !== undefined ? { since: s.startTime } : {}),
+      }, s.database, s.table);
+      this.receivers.set(key(s.database, s.table), r);
+      this.connection.send(encodeControl(r.subscription()));
+    }
+    this.#stallTimer = setInterval(() => { for (const s of this.senders.values()) s.checkStall(); }, this.#deps.heartbeatMs);
+    this.#stallTimer.unref();
+    this.#deps.onOpen?.(this);
+  }
+
+  #onSub(req: SubMessage): void {
+    const s = this.subscriptions.find((x) => x.database === req.db && x.table === req.table);
+    if (!s || !s.publish) {
+      this.connection.send(encodeControl({ type: FRAME_TYPES.NOTICE, db: req.db, table: req.table, state: 'refused', message: `node '${this.#deps.self}' does not publish ${req.db}.${req.table} to '${this.peer}'` }));
+      return;
+    }
+    const k = key(req.db, req.table);
+    this.senders.get(k)?.close();
+    const { records, cursors, logger, limits, compression, heartbeatMs } = this.#deps;
+    const sender = new Sender({
+      records, cursors, logger, limits, compression, link: this.link, peer: this.peer,
+      stallMs: Math.max(30_000, heartbeatMs * 6),
+      send: (frame) => this.connection.send(frame),
+      isOpen: () => this.connection.isOpen,
+      notice: (db, table, state, message) => this.connection.send(encodeControl({ type: FRAME_TYPES.NOTICE, db, table, state, message })),
+    }, { ...req, ...(s.startTime !== undefined && req.since === undefined ? { since: s.startTime } : {}) });
+    this.senders.set(k, sender);
+    sender.start();
+  }
+
+  #onClosed(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.isOpen = false;
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    if (this.#stallTimer) clearInterval(this.#stallTimer);
+    const flushing: Promise<void>[] = [];
+    for (const s of this.senders.values()) flushing.push(s.close());
+    for (const r of this.receivers.values()) flushing.push(r.close());
+    this.closeReason ??= reason;
+    void Promise.all(flushing)
+      .then(() => this.#deps.onClose(this, code, reason))
+      .catch((err: unknown) => this.#deps.logger.warn({ err, peer: this.peer }, 'error while closing a replication link'))
+      .finally(() => this.#resolveDone());
+  }
+}
