@@ -16,7 +16,7 @@ import type { Config } from './config/load-config.js';
 import { createOperationsServer } from './http/operations-server.js';
 import { StudioFiles } from './http/studio-static.js';
 import { silentLogger, type Logger } from './log/logger.js';
-import { createCoreRegistry, type OperationRegistry, type Services } from './operations/index.js';
+import { createCoreRegistry, Jobs, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
@@ -66,7 +66,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   }
 
   const services: Services = {
-    config, records, catalog, changelog, users, logger,
+    config, records, catalog, changelog, users, logger, jobs: new Jobs(engine),
     node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
     statusProviders: new Map(),
   };
@@ -118,6 +118,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
           poll.unref();
         });
       }
+      await services.jobs.idle();
       await engine.close();
       logger.info('node stopped');
     },

@@ -5,6 +5,7 @@ import type { ChangeLog } from '../changelog/changelog.js';
 import type { Logger } from '../log/logger.js';
 import type { Records } from '../records/records.js';
 import type { User, Users } from '../auth/users.js';
+import type { Jobs } from './jobs.js';
 
 export interface NodeInfo {
   nodeName: string;
@@ -22,6 +23,7 @@ export interface Services {
   catalog: Catalog;
   changelog: ChangeLog;
   users: Users;
+  jobs: Jobs;
   logger: Logger;
   node: NodeInfo;
   /** Extra figures for system_information (e.g. replication), filled by other subsystems. */

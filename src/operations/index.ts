@@ -1,4 +1,5 @@
 /** The operations API surface: the registry with every core operation registered. */
+import { registerBulkOperations } from './handlers/bulk.js';
 import { registerLogOperations } from './handlers/logs.js';
 import { registerSchemaOperations } from './handlers/schema.js';
 import { registerSearchOperations } from './handlers/search.js';
@@ -7,6 +8,7 @@ import { registerWriteOperations } from './handlers/writes.js';
 import { OperationRegistry } from './registry.js';
 
 export { OperationRegistry } from './registry.js';
+export { Jobs } from './jobs.js';
 export type { OperationContext, Services, NodeInfo, Body, Handler } from './context.js';
 
 /** A registry holding FerryDB's core operations (subsystems add theirs). */
@@ -17,5 +19,6 @@ export function createCoreRegistry(): OperationRegistry {
   registerSearchOperations(r);
   registerLogOperations(r);
   registerSystemOperations(r);
+  registerBulkOperations(r);
   return r;
 }
