@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import { CREATED_TIME, UPDATED_TIME, checkAttributeName, isValidPrimaryKey } from '../catalog/names.js';
 import type { ChangeLog } from '../changelog/changelog.js';
-import type { ChangeEntry, ChangeOp, PrimaryKey, RecordData } from '../changelog/entry.js';
+import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js';
 import { isNewer } from '../changelog/hlc.js';
 import { invalid } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
