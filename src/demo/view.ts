@@ -147,6 +147,7 @@ class TerminalView implements DemoView {
 
 class PlainView implements DemoView {
   readonly #out: ViewSink;
+  readonly #printedEvents = new Set<string>();
   #lastPrinted = 0;
 
   constructor(out: ViewSink) {
@@ -154,6 +155,11 @@ class PlainView implements DemoView {
   }
 
   update(s: DemoSnapshot): void {
+    for (const e of s.events) {
+      if (this.#printedEvents.has(e)) continue;
+      this.#printedEvents.add(e);
+      this.#out.write(`event ${e.trim()}\n`);
+    }
     const now = Date.now();
     if (now - this.#lastPrinted < 1000) return;
     this.#lastPrinted = now;
