@@ -177,6 +177,7 @@ async function startCluster(root: string, owned: Owned, note: (line: string) => 
     throw err;
   }
   note(`hq: add_node edge via the proxy, subscribed to ${DEMO_DATABASE}:${SENSOR_TABLE}, publishing ${DEMO_DATABASE}:${CONFIG_TABLE}`);
+  note(`Studio while the demo runs: edge ${edge.url}  hq ${hq.url}  (user ${admin.user}, password ${admin.password})`);
   return { edge, hq, proxy, edgeOps, hqOps, admin };
 }
 
