@@ -67,6 +67,27 @@ describe('studio cluster_status reader', () => {
     assert.equal(stallReason(moved.connections[0]!, moved.connections[0]!.subscriptions[0]!, progress, 33_000, 30_000), null);
   });
 
+  test('reads FerryDB extras: per-direction states, notices, row counts and link timing', () => {
+    const s = normalizeClusterStatus({
+      is_enabled: true,
+      node_name: 'a',
+      status: {
+        outbound_connections: [{
+          node_name: 'b', host_address: 'h', host_port: 1, state: 'closed', error: 'link closed (1006): ', next_attempt_in_ms: 1500,
+          subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: true, state: 'resync_required', send_state: 'resync_required', receive_state: 'disconnected', notice: 'peer trimmed its change log', rows_sent: 4, rows_received: 2 }],
+        }],
+        inbound_connections: [{ node_name: 'c', state: 'closed', error: 'peer not connected', last_seen: '2026-01-01T00:00:00.000Z', connected_since: undefined, subscriptions: [] }],
+      },
+    });
+    const out = s.connections[0]!;
+    assert.equal(out.nextAttemptMs, 1500);
+    const ch = out.subscriptions[0]!;
+    assert.deepEqual([ch.sendState, ch.receiveState, ch.notice, ch.rowsSent, ch.rowsReceived], ['resync_required', 'disconnected', 'peer trimmed its change log', 4, 2]);
+    assert.equal(stallReason(out, ch, {}, 0, 30_000), "state 'resync_required': peer trimmed its change log");
+    assert.equal(s.connections[1]!.lastSeen, '2026-01-01T00:00:00.000Z');
+    assert.equal(connectionHealth({ state: 'version_mismatch', error: 'protocol 2 vs 1' }), 'stalled');
+  });
+
   test('a subscription error is its own stall reason', () => {
     const s = normalizeClusterStatus({ is_enabled: true, status: { outbound_connections: [{ node_name: 'b', state: 'open', subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: false, error: 'table dev.dog missing on b' }] }] } });
     const conn = s.connections[0]!;

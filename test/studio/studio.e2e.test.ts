@@ -363,6 +363,12 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
     }, { timeoutMs: 30_000, intervalMs: 500, what: 'record 42 to appear in studio-b\'s grid' });
     const onB = await opB({ operation: 'search_by_id', database: 'dev', table: 'dog', ids: [42], get_attributes: ['*'] });
     assert.equal(onB.body[0]?.name, 'Replicated');
+
+    // B's Cluster page (cross-origin) shows the link studio-a opened to it.
+    await page.goto(`${a.url}#/cluster`);
+    await textMatches(page.getByTestId('node-name'), /^studio-b$/, 'node name of studio-b');
+    const fromA = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'studio-a', exact: true }) });
+    await textMatches(fromA.locator('h4').first(), /Inbound link\s+open/, 'the inbound link from studio-a', 30_000);
   });
 
   test('tablet width: no horizontal page scroll, and no uncaught page errors', async () => {

@@ -7,13 +7,20 @@ import type { Subscription } from './subscriptions.js';
 
 export interface ChannelStatus extends Subscription {
   readonly state: string | null;
+  /** Per-direction states when the node reports them (FerryDB: send_state / receive_state). */
+  readonly sendState: string | null;
+  readonly receiveState: string | null;
   readonly error: string | null;
+  /** A warning the node attached to the subscription (e.g. why a resync is needed). */
+  readonly notice: string | null;
   readonly backlogRows: number | null;
   readonly lagMs: number | null;
   readonly lastSentSeq: number | null;
   readonly lastAckedSeq: number | null;
   readonly bytesSent: number | null;
   readonly bytesReceived: number | null;
+  readonly rowsSent: number | null;
+  readonly rowsReceived: number | null;
 }
 
 export type Direction = 'outbound' | 'inbound';
@@ -25,6 +32,12 @@ export interface ConnectionStatus {
   readonly port: number | null;
   readonly state: string;
   readonly error: string | null;
+  /** When the current session opened (ISO text), if connected. */
+  readonly connectedSince: string | null;
+  /** When a closed inbound peer was last seen (ISO text). */
+  readonly lastSeen: string | null;
+  /** Delay until the next reconnect attempt of a failed outbound link. */
+  readonly nextAttemptMs: number | null;
   readonly subscriptions: readonly ChannelStatus[];
 }
 
@@ -65,13 +78,18 @@ function readChannel(raw: unknown): ChannelStatus | null {
     publish: r['publish'] === true,
     subscribe: r['subscribe'] === true,
     state: str(r['state']),
+    sendState: str(r['send_state']),
+    receiveState: str(r['receive_state']),
     error: errorText(r['error']),
+    notice: errorText(r['notice']),
     backlogRows: num(r['backlog_rows']),
     lagMs: num(r['lag_ms']),
     lastSentSeq: num(r['last_sent_seq']),
     lastAckedSeq: num(r['last_acked_seq']),
     bytesSent: num(r['bytes_sent']),
     bytesReceived: num(r['bytes_received']),
+    rowsSent: num(r['rows_sent']),
+    rowsReceived: num(r['rows_received']),
   };
 }
 
@@ -96,6 +114,9 @@ function readConnection(raw: unknown, direction: Direction, warnings: string[]):
     port: num(r['host_port']) ?? num(r['port']),
     state: str(r['state']) ?? str(r['status']) ?? 'unknown',
     error: errorText(r['error']),
+    connectedSince: str(r['connected_since']),
+    lastSeen: str(r['last_seen']),
+    nextAttemptMs: num(r['next_attempt_in_ms']),
     subscriptions,
   };
 }
@@ -154,7 +175,7 @@ export function connectionHealth(conn: Pick<ConnectionStatus, 'state' | 'error'>
   if (s === 'open' || s === 'connected' || s === 'ok') return conn.error ? 'stalled' : 'ok';
   if (s === 'connecting' || s === 'reconnecting' || s === 'handshake') return 'connecting';
   if (s.includes('unauthori') || s.includes('forbidden') || s === 'auth_failed') return 'unauthorized';
-  if (s.includes('stall') || s.includes('error') || s.includes('fail')) return 'stalled';
+  if (/stall|error|fail|mismatch|resync/.test(s)) return 'stalled';
   if (s === 'closed' || s === 'disconnected' || s === 'down') return 'down';
   return 'unknown';
 }
@@ -191,7 +212,7 @@ export function trackProgress(previous: ProgressMap, status: ClusterStatus, nowM
  */
 export function stallReason(conn: ConnectionStatus, ch: ChannelStatus, progress: ProgressMap, nowMs: number, stallAfterMs: number): string | null {
   if (ch.error) return ch.error;
-  if (ch.state && /stall|error|fail|unauthori/i.test(ch.state)) return `state '${ch.state}'`;
+  if (ch.state && /stall|error|fail|unauthori|resync/i.test(ch.state)) return ch.notice ? `state '${ch.state}': ${ch.notice}` : `state '${ch.state}'`;
   if (connectionHealth(conn) !== 'ok' || !ch.backlogRows) return null;
   const mark = progress[progressKey(conn, ch.channel)];
   if (!mark) return null;

@@ -102,6 +102,7 @@ function SubscriptionTable({ conn, progress, now }: { conn: ConnectionStatus; pr
             <th scope="col" class="num">Backlog rows</th>
             <th scope="col" class="num">Lag</th>
             <th scope="col" class="num">Sent / acked seq</th>
+            <th scope="col" class="num">Rows out / in</th>
             <th scope="col" class="num">Bytes out / in</th>
           </tr>
         </thead>
@@ -114,13 +115,18 @@ function SubscriptionTable({ conn, progress, now }: { conn: ConnectionStatus; pr
                 <td>{[ch.publish ? 'publish' : null, ch.subscribe ? 'subscribe' : null].filter(Boolean).join(' + ') || 'none'}</td>
                 <td>
                   {ch.state ?? '–'}
+                  {ch.sendState && ch.receiveState && ch.sendState !== ch.receiveState
+                    ? <div class="cell-note cell-muted">send {ch.sendState} · receive {ch.receiveState}</div>
+                    : null}
                   {stalled ? <span class="badge badge-bad" title={stalled}>stalled</span> : null}
                   {!stalled && ch.lagMs !== null && ch.lagMs >= BEHIND_MS ? <span class="badge badge-warn">behind</span> : null}
                   {stalled ? <div class="cell-note">{stalled}</div> : null}
+                  {ch.notice && !stalled ? <div class="cell-note cell-warn">{ch.notice}</div> : null}
                 </td>
                 <td class="num">{formatCount(ch.backlogRows)}</td>
                 <td class="num">{formatDuration(ch.lagMs)}</td>
                 <td class="num">{formatCount(ch.lastSentSeq)} / {formatCount(ch.lastAckedSeq)}</td>
+                <td class="num">{formatCount(ch.rowsSent)} / {formatCount(ch.rowsReceived)}</td>
                 <td class="num">{formatBytes(ch.bytesSent)} / {formatBytes(ch.bytesReceived)}</td>
               </tr>
             );
@@ -139,6 +145,13 @@ function LinkSection({ conn, progress, now }: { conn: ConnectionStatus; progress
         {conn.direction === 'outbound' ? 'Outbound link' : 'Inbound link'} <LinkBadge conn={conn} />{' '}
         <span class="hint">{conn.direction === 'outbound' ? `this node dials ${where}` : `${conn.nodeName} dialled in from ${where}`}</span>
       </h4>
+      {conn.connectedSince || conn.lastSeen || conn.nextAttemptMs !== null ? (
+        <p class="hint link-facts">
+          {conn.connectedSince ? `connected since ${formatTimestamp(conn.connectedSince)}` : null}
+          {conn.lastSeen ? `last seen ${formatTimestamp(conn.lastSeen)}` : null}
+          {conn.nextAttemptMs !== null ? `${conn.connectedSince || conn.lastSeen ? ' · ' : ''}next attempt in ${formatDuration(conn.nextAttemptMs)}` : null}
+        </p>
+      ) : null}
       {conn.error ? <p class="msg msg-error" role="alert"><strong>{conn.state === 'unauthorized' ? 'Unauthorized' : 'Link error'}:</strong> {conn.error}</p> : null}
       {connectionHealth(conn) === 'unauthorized' && !conn.error ? (
         <p class="msg msg-error" role="alert">The other node refused the cluster credentials: CLUSTERING_USER / CLUSTERING_PASSWORD must be the same on both nodes.</p>
