@@ -371,6 +371,35 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
     await textMatches(fromA.locator('h4').first(), /Inbound link\s+open/, 'the inbound link from studio-a', 30_000);
   });
 
+  test('cluster: a node with other cluster credentials shows as unauthorized with the reason, and can be removed', async () => {
+    const d = await startNode({ nodeName: 'studio-d', clustering: true, clusterPassword: 'a-different-secret' });
+    try {
+      await page.getByLabel('Instance', { exact: true }).selectOption({ label: 'studio-a' });
+      await page.goto(`${a.url}#/cluster`);
+      await textMatches(page.getByTestId('node-name'), /^studio-a$/, 'this node name');
+      await page.locator('#node-name').fill('studio-d');
+      await page.locator('#node-host').fill('127.0.0.1');
+      await page.locator('#node-port').fill(String(d.clusteringPort));
+      await page.getByRole('checkbox', { name: 'Publish dev:dog to studio-d' }).check();
+      await page.getByRole('button', { name: 'Connect node' }).click();
+      const peer = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'studio-d', exact: true }) });
+      await textMatches(peer.locator('h4').first(), /Outbound link\s+unauthorized/, 'the refused link', 30_000);
+      const reason = await textMatches(peer.getByRole('alert').first(), /\S/, 'the refusal reason');
+      const raw = await opA({ operation: 'cluster_status' });
+      const link = raw.body.status.outbound_connections.find((c: { node_name: string }) => c.node_name === 'studio-d');
+      assert.ok(link?.error, 'the node reports a reason');
+      assert.ok(reason.includes(link.error), `the card shows the node's reason (${link.error}); it shows: ${reason}`);
+
+      await peer.getByRole('button', { name: 'Remove node' }).click();
+      await peer.getByRole('button', { name: 'Remove', exact: true }).click();
+      await gone(peer, 15_000);
+      const after = await opA({ operation: 'cluster_status' });
+      assert.equal(after.body.status.outbound_connections.some((c: { node_name: string }) => c.node_name === 'studio-d'), false);
+    } finally {
+      await d.stop();
+    }
+  });
+
   test('tablet width: no horizontal page scroll, and no uncaught page errors', async () => {
     await page.getByLabel('Instance', { exact: true }).selectOption({ label: 'studio-a' });
     await page.setViewportSize({ width: 820, height: 1100 });
