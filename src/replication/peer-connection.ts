@@ -107,6 +107,8 @@ export interface DialOptions {
   ca?: Buffer;
   insecure?: boolean;
   timeoutMs?: number;
+  /** Aborts the attempt (node stopping). */
+  signal?: AbortSignal;
 }
 
 export type DialResult =
@@ -127,8 +129,14 @@ export function dial(opts: DialOptions): Promise<DialResult> {
       ...(opts.ca ? { ca: opts.ca } : {}),
       rejectUnauthorized: !opts.insecure,
     });
+    const abort = () => { done({ ok: false, state: 'closed', error: 'dial aborted' }); ws.terminate(); };
+    if (opts.signal?.aborted) { abort(); return; }
+    opts.signal?.addEventListener('abort', abort, { once: true });
     ws.on('upgrade', (res: IncomingMessage) => { socket = res.socket; });
-    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+    ws.on('unexpected-response', (req, res: IncomingMessage) => {
+      // With this listener installed, ending the request is ours to do (ws leaves it open).
+      const sock = res.socket;
+      const finish = () => { req.destroy(); sock?.destroy(); };
       const status = res.statusCode ?? 0;
       let body = '';
       res.on('data', (d: Buffer) => { if (body.length < 500) body += d.toString(); });
@@ -137,11 +145,14 @@ export function dial(opts: DialOptions): Promise<DialResult> {
         if (status === 401 || status === 403) done({ ok: false, state: 'unauthorized', error: `peer refused the cluster credentials (HTTP ${status})` });
         else if (status === 426) done({ ok: false, state: 'version_mismatch', error: `protocol version mismatch: we speak ${opts.protocolVersion ?? PROTOCOL_VERSION}, peer speaks ${res.headers[PROTOCOL_HEADER] ?? 'unknown'} (HTTP 426)${detail ? `: ${detail}` : ''}` });
         else done({ ok: false, state: 'refused', error: `peer refused the connection (HTTP ${status})${detail ? `: ${detail}` : ''}` });
+        finish();
       });
-      res.on('error', () => done({ ok: false, state: 'refused', error: `peer refused the connection (HTTP ${status})` }));
+      res.on('error', () => { done({ ok: false, state: 'refused', error: `peer refused the connection (HTTP ${status})` }); finish(); });
       res.resume();
     });
     ws.on('open', () => {
+      opts.signal?.removeEventListener('abort', abort);
+      if (settled) { ws.terminate(); return; }
       if (!socket) { ws.terminate(); done({ ok: false, state: 'closed', error: 'no socket after upgrade' }); return; }
       done({ ok: true, connection: new PeerConnection(ws, socket, opts.heartbeatMs) });
     });

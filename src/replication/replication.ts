@@ -42,6 +42,7 @@ interface Outbound {
   timer: NodeJS.Timeout | null;
   nextAttemptAt: number | null;
   stopped: boolean;
+  dialing: AbortController | null;
 }
 
 interface InboundRecord {
@@ -130,6 +131,7 @@ export class Replication {
     for (const o of this.#outbound.values()) {
       o.stopped = true;
       if (o.timer) clearTimeout(o.timer);
+      o.dialing?.abort();
       if (o.session) { o.session.close(CLOSE_CODES.SHUTDOWN, 'node shutting down'); closing.push(waitClosed(o.session)); }
     }
     for (const s of this.#inbound.values()) { s.close(CLOSE_CODES.SHUTDOWN, 'node shutting down'); closing.push(waitClosed(s)); }
@@ -198,7 +200,7 @@ export class Replication {
   // ---- dialling ---------------------------------------------------------------------------
 
   #startOutbound(node: NodeRecord): void {
-    const o: Outbound = { node, state: 'connecting', error: null, attempt: 0, session: null, timer: null, nextAttemptAt: null, stopped: false };
+    const o: Outbound = { node, state: 'connecting', error: null, attempt: 0, session: null, timer: null, nextAttemptAt: null, stopped: false, dialing: null };
     this.#outbound.set(node.name, o);
     void this.#connect(o);
   }
@@ -211,7 +213,10 @@ export class Replication {
     const scheme = this.#config.tls.certificate ? 'wss' : 'ws';
     const host = o.node.host.includes(':') && !o.node.host.startsWith('[') ? `[${o.node.host}]` : o.node.host;
     const creds = `${this.#config.user}:${this.#config.password ?? ''}`;
+    const abort = new AbortController();
+    o.dialing = abort;
     const result = await dial({
+      signal: abort.signal,
       url: `${scheme}://${host}:${o.node.port}${REPLICATION_PATH}`,
       nodeName: this.nodeName,
       authorization: `Basic ${Buffer.from(creds).toString('base64')}`,
@@ -220,6 +225,7 @@ export class Replication {
       ...(this.#config.tls.certificateAuthority ? { ca: readFileSync(this.#config.tls.certificateAuthority) } : {}),
       insecure: this.#config.tls.insecure,
     });
+    o.dialing = null;
     if (o.stopped || this.#stopped) {
       if (result.ok) result.connection.close(CLOSE_CODES.SHUTDOWN, 'node shutting down');
       return;
@@ -292,6 +298,7 @@ export class Replication {
       if (o) {
         o.stopped = true;
         if (o.timer) clearTimeout(o.timer);
+        o.dialing?.abort();
         o.session?.close(CLOSE_CODES.NODE_REMOVED, 'node removed from the manifest');
         this.#outbound.delete(name);
       }

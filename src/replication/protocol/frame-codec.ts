@@ -95,7 +95,7 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
       if (!isStr(m.db) || !isStr(m.table) || !(m.after === null || isNum(m.after))) break;
       if (m.since !== undefined && !isNum(m.since)) break;
       if (m.resume !== undefined && m.resume !== null && !isStr(m.resume) && !isNum(m.resume)) break;
-      return { type, db: m.db, table: m.table, after: m.after as number | null, resume: m.resume as never, ...(m.since !== undefined ? { since: m.since as number } : {}) };
+      return { type, db: m.db, table: m.table, after: m.after as number | null, ...(m.resume !== undefined ? { resume: m.resume as never } : {}), ...(m.since !== undefined ? { since: m.since as number } : {}) };
     case FRAME_TYPES.ACK:
       if (!isStr(m.db) || !isStr(m.table) || !isNum(m.id) || !isNum(m.last)) break;
       return { type, db: m.db, table: m.table, id: m.id, last: m.last };

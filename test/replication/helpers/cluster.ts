@@ -26,6 +26,8 @@ export interface ClusterNode {
   replication: Replication;
   logs: () => string;
   close(): Promise<void>;
+  /** Closes the node but keeps its root path (restart on the same data). */
+  stop(): Promise<void>;
 }
 
 export interface NodeOpts {
@@ -70,10 +72,13 @@ export async function startClusterNode(t: TestContext | null, opts: NodeOpts): P
     replication: replicationOf(node.services)!,
     logs: () => text,
     async close() {
+      if (!closed) { closed = true; await node.close(); }
+      if (ownRoot) rmSync(rootPath, { recursive: true, force: true });
+    },
+    async stop() {
       if (closed) return;
       closed = true;
       await node.close();
-      if (ownRoot) rmSync(rootPath, { recursive: true, force: true });
     },
   };
   t?.after(() => handle.close());

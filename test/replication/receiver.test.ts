@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ChangeEntry } from '../../src/changelog/entry.js';
+import { applyBatch } from '../../src/replication/receiver.js';
+import { startClusterNode } from './helpers/cluster.js';
+
+function entries(origin: string, from: number, n: number): ChangeEntry[] {
+  return Array.from({ length: n }, (_, i) => ({
+    seq: 1000 + from + i, hlc: 1_700_000_000_000_000 + from + i, origin, originSeq: from + i, database: 'd', table: 't',
+    op: 'insert' as const, key: from + i, record: { id: from + i, v: (from + i) / 4 }, user: 'admin',
+  }));
+}
+
+test('receiver ignores a batch it has already applied (same batch delivered twice changes nothing)', async (t) => {
+  const n = await startClusterNode(t, { name: 'recv', clustering: false });
+  const { records, changelog } = n.node.services;
+  const deps = { records, cursors: n.replication.cursors, link: 'in:edge', self: 'recv' };
+  const batch = entries('edge', 1, 50);
+  const header = { db: 'd', table: 't', hash: 'id', id: 1, last: 1050 };
+  const first = await applyBatch(deps, header, batch);
+  assert.deepEqual(first, { applied: 50, duplicates: 0 });
+  const logAfterFirst = changelog.lastSeq('d', 't');
+  const snapshot = records.query(records.catalog.getTable('d', 't'), { filter: null });
+  const second = await applyBatch(deps, header, batch);
+  assert.deepEqual(second, { applied: 0, duplicates: 50 });
+  assert.equal(changelog.lastSeq('d', 't'), logAfterFirst, 'nothing re-logged');
+  assert.equal(records.count(records.catalog.getTable('d', 't')), 50);
+  assert.deepEqual(records.query(records.catalog.getTable('d', 't'), { filter: null }), snapshot);
+  assert.deepEqual(n.replication.cursors.cursor('in:edge', 'd', 't'), { seq: 1050 });
+  assert.equal(n.replication.cursors.applied('edge', 'd', 't'), 50);
+  // an overlapping batch applies only the new tail; an older replay does not move the cursor back
+  const third = await applyBatch(deps, { ...header, id: 2, last: 1060 }, entries('edge', 41, 20));
+  assert.deepEqual(third, { applied: 10, duplicates: 10 });
+  await applyBatch(deps, header, batch);
+  assert.deepEqual(n.replication.cursors.cursor('in:edge', 'd', 't'), { seq: 1060 });
+  // own entries coming back are never applied
+  const own = await applyBatch(deps, { ...header, id: 3, last: 1070 }, entries('recv', 500, 5));
+  assert.deepEqual(own, { applied: 0, duplicates: 5 });
+  assert.equal(records.count(records.catalog.getTable('d', 't')), 60);
+});

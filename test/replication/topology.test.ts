@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { waitFor } from '../helpers/wait-for.js';
+import { count, rowsOf, sensorRows, startClusterNode, subStatus, waitForCount } from './helpers/cluster.js';
+
+test('concurrent updates of the same keys on both sides of a bidirectional table converge', async (t) => {
+  const a = await startClusterNode(t, { name: 'alpha' });
+  const b = await startClusterNode(t, { name: 'beta' });
+  for (const n of [a, b]) {
+    await n.op({ operation: 'create_database', database: 'shared' });
+    await n.op({ operation: 'create_table', database: 'shared', table: 'items', primary_key: 'id' });
+  }
+  await a.op({ operation: 'add_node', name: 'beta', host: '127.0.0.1', port: b.clusteringPort, subscriptions: [{ channel: 'shared:items', publish: true, subscribe: true }] });
+  await waitFor(async () => (await subStatus(a, 'beta', 'shared:items', 'outbound_connections'))?.state === 'streaming', { what: 'bidirectional stream' });
+  const writes: Promise<unknown>[] = [];
+  for (let round = 0; round < 30; round++) {
+    const keys = Array.from({ length: 20 }, (_, i) => i);
+    writes.push(a.op({ operation: 'upsert', database: 'shared', table: 'items', records: keys.map((id) => ({ id, by: 'alpha', round, [`a${round % 3}`]: round })) }));
+    writes.push(b.op({ operation: 'upsert', database: 'shared', table: 'items', records: keys.map((id) => ({ id, by: 'beta', round, [`b${round % 4}`]: round })) }));
+    if (round % 7 === 3) writes.push(b.op({ operation: 'delete', database: 'shared', table: 'items', ids: [round % 20] }));
+  }
+  await Promise.all(writes);
+  await waitFor(async () => {
+    const [x, y] = [await rowsOf(a.op, 'shared', 'items'), await rowsOf(b.op, 'shared', 'items')];
+    return x.length > 0 && JSON.stringify(x) === JSON.stringify(y);
+  }, { timeoutMs: 20_000, what: 'both sides identical' });
+  // nothing echoes back forever: logs settle
+  const logA = a.node.services.changelog.headSeq, logB = b.node.services.changelog.headSeq;
+  await waitFor(async () => {
+    const s = await subStatus(a, 'beta', 'shared:items', 'outbound_connections');
+    return s?.backlog_rows === 0;
+  }, { what: 'alpha backlog drained' });
+  assert.ok(a.node.services.changelog.headSeq - logA < 5 && b.node.services.changelog.headSeq - logB < 5, 'no replication loop');
+});
+
+test('three nodes in a line (edge -> region -> hq) deliver everything exactly once', async (t) => {
+  const edge = await startClusterNode(t, { name: 'edge' });
+  const region = await startClusterNode(t, { name: 'region' });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  await edge.op({ operation: 'create_database', database: 'default' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  // region dials both neighbours: subscribes from edge, publishes to hq
+  await region.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: 'default:sensor_data', subscribe: true, publish: false }] });
+  await region.op({ operation: 'add_node', name: 'hq', host: '127.0.0.1', port: hq.clusteringPort, subscriptions: [{ channel: 'default:sensor_data', subscribe: false, publish: true }] });
+  for (let i = 0; i < 5; i++) await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1 + i * 1000, 1000) });
+  await edge.op({ operation: 'update', database: 'default', table: 'sensor_data', records: [{ id: 1, pressure: 1.5 }] });
+  await edge.op({ operation: 'delete', database: 'default', table: 'sensor_data', ids: [2] });
+  await waitForCount(hq.op, 'default', 'sensor_data', 4999, 30_000);
+  await waitFor(async () => JSON.stringify(await rowsOf(hq.op, 'default', 'sensor_data')) === JSON.stringify(await rowsOf(edge.op, 'default', 'sensor_data')), { what: 'hq equals edge' });
+  // exactly once at every hop: one log entry per change
+  assert.equal(region.node.services.changelog.countAfter('default', 'sensor_data', 0), 5002);
+  assert.equal(hq.node.services.changelog.countAfter('default', 'sensor_data', 0), 5002);
+  const [row] = (await hq.op({ operation: 'search_by_id', database: 'default', table: 'sensor_data', ids: [1], get_attributes: ['*'] })).body;
+  assert.equal(row.pressure, 1.5);
+  // origin survives the hop
+  const [entry] = [...hq.node.services.changelog.readTable('default', 'sensor_data', { reverse: true, limit: 1 })];
+  assert.equal(entry!.origin, 'edge');
+});
+
+test('a new subscription to a table with rows starts with an initial sync; start_time limits it', async (t) => {
+  const edge = await startClusterNode(t, { name: 'edge' });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  await edge.op({ operation: 'create_database', database: 'default' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'old', primary_key: 'id' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'recent', primary_key: 'id' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'old', records: sensorRows(1, 3000) });
+  await edge.op({ operation: 'insert', database: 'default', table: 'recent', records: sensorRows(1, 100) });
+  await edge.op({ operation: 'delete', database: 'default', table: 'old', ids: [5] });
+  await waitFor(() => true);
+  const cut = Date.now() + 5;
+  await waitFor(() => Date.now() > cut + 5, { what: 'clock to pass the cut' });
+  await edge.op({ operation: 'upsert', database: 'default', table: 'recent', records: sensorRows(1000, 10) });
+  // trim the log so the initial sync must come from the table scan
+  await edge.node.services.records.engine.transaction(() => edge.node.services.changelog.trimThrough('default', 'old', Number.MAX_SAFE_INTEGER));
+  await hq.op({
+    operation: 'add_node', node_name: 'edge', host: '127.0.0.1', port: edge.clusteringPort,
+    subscriptions: [
+      { database: 'default', table: 'old', subscribe: true, publish: false },
+      { schema: 'default', table: 'recent', subscribe: true, publish: false, start_time: new Date(cut).toISOString() },
+    ],
+  });
+  // live writes during and after the sync are not lost
+  await edge.op({ operation: 'insert', database: 'default', table: 'old', records: sensorRows(5000, 10) });
+  await waitForCount(hq.op, 'default', 'old', 3009, 20_000);
+  await waitForCount(hq.op, 'default', 'recent', 10);
+  assert.equal(JSON.stringify(await rowsOf(hq.op, 'default', 'old')), JSON.stringify(await rowsOf(edge.op, 'default', 'old')));
+});
+
+test('a peer behind the retained log is reported resync_required and resynced without losing its own rows', async (t) => {
+  const edge = await startClusterNode(t, { name: 'edge', settings: { 'clustering.retention.maxEntries': '1000' } });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  await edge.op({ operation: 'create_database', database: 'default' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: 'default:sensor_data', subscribe: true, publish: false }] });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 100) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 100);
+  // hq goes away; edge keeps writing past its retention limit
+  const hqRoot = hq.rootPath;
+  await hq.stop();
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(101, 3000) });
+  await edge.op({ operation: 'delete', database: 'default', table: 'sensor_data', ids: [3] });
+  await edge.replication.runRetention();
+  assert.ok(edge.node.services.changelog.countAfter('default', 'sensor_data', 0) <= 1000);
+  await waitFor(async () => (await subStatus(edge, 'hq', 'default:sensor_data', 'inbound_connections'))?.state === 'resync_required', { what: 'edge reports resync_required' });
+  assert.match(edge.logs(), /trimmed past what some peers acknowledged/);
+  // hq comes back with a row only it has
+  const hq2 = await startClusterNode(t, { name: 'hq', rootPath: hqRoot });
+  await hq2.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: [{ id: 999_999, only: 'hq' }] });
+  await waitForCount(hq2.op, 'default', 'sensor_data', 3100, 30_000);
+  const ids = new Set((await rowsOf(hq2.op, 'default', 'sensor_data')).map((r) => r.id));
+  assert.ok(ids.has(999_999), 'the row only hq had survived the resync');
+  assert.ok(!ids.has(3), 'the delete arrived through the tombstone');
+  assert.match(edge.logs(), /non-destructive resync/);
+  assert.equal(await count(edge.op, 'default', 'sensor_data'), 3099);
+});
