@@ -29,20 +29,45 @@ export interface ApplyDeps {
 export interface ApplyResult {
   applied: number;
   duplicates: number;
+  /** False when the cursor was not where this batch expected it (an earlier batch failed). */
+  positioned: boolean;
+}
+
+export interface ApplyOptions {
+  /**
+   * The cursor this batch must follow. Batches are submitted before earlier ones commit
+   * (pipelined); if an earlier one failed, this one still applies its rows (harmless: LWW)
+   * but moves no position, so the sender resends from the last durable cursor.
+   */
+  expect?: Cursor | null;
+  /** In-memory highest origin sequences of submitted batches (pipelining). */
+  memo?: Map<string, number>;
+}
+
+const sameCursor = (a: Cursor | null | undefined, b: Cursor | null | undefined) =>
+  (a ?? null) === (b ?? null) || (!!a && !!b && a.seq === b.seq && (a.resume ?? null) === (b.resume ?? null));
+
+/** The cursor a batch leaves behind. */
+export function cursorAfter(header: BatchHeader): Cursor {
+  return header.snap ? (header.snap.done ? { seq: header.snap.at } : { seq: header.snap.at, resume: header.snap.lastKey }) : { seq: header.last };
 }
 
 /**
  * Applies one batch idempotently: duplicates (by origin sequence) and own entries are
  * dropped, the rest go through last-writer-wins, and the cursor moves in the same
- * transaction. Pure of I/O other than the node's own storage.
+ * transaction. Resolves once that transaction is durable.
  */
-export async function applyBatch(deps: ApplyDeps, header: BatchHeader, entries: ChangeEntry[]): Promise<ApplyResult> {
+export async function applyBatch(deps: ApplyDeps, header: BatchHeader, entries: ChangeEntry[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   const { records, cursors, link, self } = deps;
   const { db, table } = header;
-  const { fresh, highest, duplicates } = selectFresh(entries, self, (origin) => cursors.applied(origin, db, table));
-  const next: Cursor = header.snap ? (header.snap.done ? { seq: header.snap.at } : { seq: header.snap.at, resume: header.snap.lastKey }) : { seq: header.last };
+  const memo = opts.memo;
+  const { fresh, highest, duplicates } = selectFresh(entries, self, (origin) => memo?.get(origin) ?? cursors.applied(origin, db, table));
+  if (memo) for (const [o, v] of highest) memo.set(o, v);
+  const next = cursorAfter(header);
+  let positioned = true;
   const also = () => {
     const current = cursors.cursor(link, db, table);
+    if (opts.expect !== undefined && !sameCursor(current, opts.expect)) { positioned = false; return; }
     // A replayed older batch must not move a finished cursor backwards.
     if (!(current && current.resume === undefined && !header.snap && current.seq > next.seq)) cursors.putCursorInTxn(link, db, table, next);
     for (const [origin, seq] of highest) cursors.raiseAppliedInTxn(origin, db, table, seq);
@@ -50,7 +75,7 @@ export async function applyBatch(deps: ApplyDeps, header: BatchHeader, entries: 
   let applied = 0;
   if (fresh.length) applied = await records.applyRemote(fresh, () => header.hash, also);
   else await records.engine.transaction(also);
-  return { applied, duplicates: duplicates + (fresh.length - applied) };
+  return { applied, duplicates: duplicates + (fresh.length - applied), positioned };
 }
 
 export interface ReceiverDeps extends ApplyDeps {
@@ -75,14 +100,20 @@ export class Receiver {
   lastAppliedAt = 0;
   notice: string | null = null;
   readonly #deps: ReceiverDeps;
-  #chain: Promise<void> = Promise.resolve();
+  /** Orders submissions (decode, then apply call) and, separately, acks. */
+  #submit: Promise<void> = Promise.resolve();
+  #acks: Promise<void> = Promise.resolve();
+  #expected: Cursor | null;
+  readonly #memo = new Map<string, number>();
   #closed = false;
 
   constructor(deps: ReceiverDeps, db: string, table: string) {
     this.#deps = deps;
     this.db = db;
     this.table = table;
-    this.appliedSeq = deps.cursors.cursor(deps.link, db, table)?.seq ?? 0;
+    const c = deps.cursors.cursor(deps.link, db, table);
+    this.appliedSeq = c?.seq ?? 0;
+    this.#expected = c ?? null;
   }
 
   /** The SUB request: resume from the durable cursor, or ask for an initial sync. */
@@ -95,37 +126,58 @@ export class Receiver {
     };
   }
 
-  /** Queues a decoded batch for in-order apply. `decode` resolves the entries. */
+  /**
+   * Queues a batch. Batches are decoded concurrently, submitted to storage strictly in order
+   * without waiting for the previous commit (so consecutive batches share fsyncs), and acked
+   * in order once each is durable.
+   */
   enqueue(header: BatchHeader, frameBytes: number, decode: () => Promise<ChangeEntry[]>): void {
     this.bytesReceived += frameBytes;
-    const decoded = decode(); // start decompressing now; apply in order below
+    const decoded = decode();
     decoded.catch(() => undefined);
-    this.#chain = this.#chain.then(async () => {
-      if (this.#closed) return;
+    let done!: (r: { entries: ChangeEntry[]; result: ApplyResult } | null) => void;
+    const outcome = new Promise<{ entries: ChangeEntry[]; result: ApplyResult } | null>((resolve) => { done = resolve; });
+    this.#submit = this.#submit.then(async () => {
+      if (this.#closed) return done(null);
       const entries = await decoded;
-      this.rowsReceived += entries.length;
-      const r = await applyBatch(this.#deps, header, entries);
-      if (this.#closed) return;
-      this.rowsApplied += r.applied;
-      this.duplicates += r.duplicates;
-      this.batchesApplied++;
-      this.appliedSeq = header.snap ? header.snap.at : header.last;
-      this.lastAppliedAt = Date.now();
-      let newest = 0;
-      for (const e of entries) if (e.hlc > newest) newest = e.hlc;
-      if (newest && !header.snap) this.lastLagMs = Math.max(0, this.lastAppliedAt - hlcToMillis(newest));
-      this.state = header.snap && !header.snap.done ? (this.state === 'resync_required' ? 'resync_required' : 'syncing') : 'streaming';
-      if (!header.snap || header.snap.done) this.notice = null;
-      this.#deps.send(this.#deps.encodeAck({ db: this.db, table: this.table, id: header.id, last: header.last }));
-    }).catch((err: unknown) => {
-      if (!this.#closed) this.#deps.onError(err);
+      const expect = this.#expected;
+      this.#expected = cursorAfter(header);
+      const applying = applyBatch(this.#deps, header, entries, { expect, memo: this.#memo });
+      applying.then((result) => done({ entries, result }), (err: unknown) => { done(null); this.#fail(err); });
+    }).catch((err: unknown) => { done(null); this.#fail(err); });
+    this.#acks = this.#acks.then(async () => {
+      const r = await outcome;
+      if (!r || this.#closed) return;
+      if (!r.result.positioned) { this.#fail(new Error('an earlier batch of this stream was not applied')); return; }
+      this.#applied(header, r.entries, r.result);
     });
+  }
+
+  #applied(header: BatchHeader, entries: ChangeEntry[], r: ApplyResult): void {
+    this.rowsReceived += entries.length;
+    this.rowsApplied += r.applied;
+    this.duplicates += r.duplicates;
+    this.batchesApplied++;
+    this.appliedSeq = header.snap ? header.snap.at : header.last;
+    this.lastAppliedAt = Date.now();
+    let newest = 0;
+    for (const e of entries) if (e.hlc > newest) newest = e.hlc;
+    if (newest && !header.snap) this.lastLagMs = Math.max(0, this.lastAppliedAt - hlcToMillis(newest));
+    this.state = header.snap && !header.snap.done ? (this.state === 'resync_required' ? 'resync_required' : 'syncing') : 'streaming';
+    if (!header.snap || header.snap.done) this.notice = null;
+    this.#deps.send(this.#deps.encodeAck({ db: this.db, table: this.table, id: header.id, last: header.last }));
+  }
+
+  #fail(err: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#deps.onError(err);
   }
 
   /** Stops applying; resolves when the batch being applied (if any) is committed. */
   close(): Promise<void> {
     this.#closed = true;
     this.state = 'closed';
-    return this.#chain;
+    return this.#submit.then(() => this.#acks);
   }
 }

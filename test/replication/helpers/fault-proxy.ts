@@ -11,6 +11,8 @@ export interface FaultProxy {
   bytes(): { up: number; down: number };
   resetBytes(): void;
   connections(): number;
+  /** performance.now() of the last connection forwarded (0 when none yet). */
+  lastAcceptAt(): number;
   /** Destroys every open connection. */
   cut(): void;
   /** New connections are refused (destroyed on accept) while set. */
@@ -22,10 +24,11 @@ export interface FaultProxy {
 }
 
 export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FaultProxy> {
-  let up = 0, down = 0, refusing = false, holed = false, target = targetPort;
+  let up = 0, down = 0, refusing = false, holed = false, target = targetPort, acceptedAt = 0;
   const pairs = new Set<[Socket, Socket]>();
   const server: Server = createServer((client) => {
     if (refusing) { client.destroy(); return; }
+    acceptedAt = performance.now();
     const upstream = createConnection({ host: targetHost, port: target });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -43,6 +46,7 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     bytes: () => ({ up, down }),
     resetBytes: () => { up = 0; down = 0; },
     connections: () => pairs.size,
+    lastAcceptAt: () => acceptedAt,
     cut,
     refuse: (on) => { refusing = on; },
     blackhole: (on) => { holed = on; },
