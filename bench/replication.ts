@@ -39,12 +39,14 @@ const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const log = (...a: unknown[]) => process.stderr.write(`[replication bench] ${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
 
-function rssMb(pid: number): number {
+/** VmRSS and its parts (MB): anonymous memory (heap, buffers) vs file pages (LMDB's memory map). */
+function rssMb(pid: number): { rss: number; anon: number; file: number } {
   try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Math.round(Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(text)?.[1] ?? 0) / 1024);
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, file: 0 };
   }
 }
 
@@ -96,7 +98,7 @@ export async function stopPair(p: Pair): Promise<void> {
 }
 
 /** (a) bulk insert in batches of 1000; time until all visible at hq. */
-async function bulk(p: Pair, n: number): Promise<Record<string, number>> {
+export async function bulk(p: Pair, n: number): Promise<Record<string, number>> {
   const base = await recordCount(p.hqOp);
   p.proxy.resetBytes();
   const t0 = performance.now();
@@ -113,7 +115,7 @@ async function bulk(p: Pair, n: number): Promise<Record<string, number>> {
 }
 
 /** (b) steady rate; per-row lag = visible at hq minus the send time of its insert. */
-async function steady(p: Pair, rowsPerSecond: number, seconds: number): Promise<Record<string, number>> {
+export async function steady(p: Pair, rowsPerSecond: number, seconds: number): Promise<Record<string, number>> {
   const base = await recordCount(p.hqOp);
   const tickMs = 20;
   const perTick = Math.round((rowsPerSecond * tickMs) / 1000);
@@ -153,17 +155,23 @@ async function steady(p: Pair, rowsPerSecond: number, seconds: number): Promise<
 }
 
 /** (c) catch-up: write while the link is cut, then restore. */
-async function catchUp(p: Pair, n: number): Promise<Record<string, number>> {
+export async function catchUp(p: Pair, n: number): Promise<Record<string, number>> {
   const base = await recordCount(p.hqOp);
   p.proxy.refuse(true);
   p.proxy.cut();
-  let maxEdge = 0, maxHq = 0;
-  const sampler = setInterval(() => { maxEdge = Math.max(maxEdge, rssMb(p.edge.pid)); maxHq = Math.max(maxHq, rssMb(p.hq.pid)); }, 100);
+  const max = { edge: { rss: 0, anon: 0, file: 0 }, hq: { rss: 0, anon: 0, file: 0 } };
+  const sample = () => {
+    for (const [k, pid] of [['edge', p.edge.pid], ['hq', p.hq.pid]] as const) {
+      const m = rssMb(pid);
+      for (const f of ['rss', 'anon', 'file'] as const) max[k][f] = Math.max(max[k][f], m[f]);
+    }
+  };
+  const sampler = setInterval(sample, 100);
   const w0 = performance.now();
   const batch = 5000;
   for (let i = 0; i < n; i += batch) await insert(p.edgeOp, rows(Math.min(batch, n - i)));
   const writeSeconds = (performance.now() - w0) / 1000;
-  const edgeAfterWrite = rssMb(p.edge.pid);
+  const edgeAfterWrite = rssMb(p.edge.pid).rss;
   p.proxy.resetBytes();
   const t0 = performance.now();
   p.proxy.refuse(false);
@@ -175,7 +183,8 @@ async function catchUp(p: Pair, n: number): Promise<Record<string, number>> {
   const b = p.proxy.bytes();
   return {
     rows: n, write_seconds: r2(writeSeconds), reconnect_wait_seconds: r2((linked - t0) / 1000), catch_up_seconds: r2(secs), catch_up_rows_per_s: Math.round(n / secs),
-    max_rss_mb_edge: maxEdge, max_rss_mb_hq: maxHq, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2((b.up + b.down) / n),
+    max_rss_mb_edge: max.edge.rss, max_rss_mb_hq: max.hq.rss, max_rss_anon_mb_edge: max.edge.anon, max_rss_anon_mb_hq: max.hq.anon,
+    max_rss_file_mb_edge: max.edge.file, max_rss_file_mb_hq: max.hq.file, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2((b.up + b.down) / n),
   };
 }
 
