@@ -209,7 +209,8 @@ export class Replication {
     if (o.stopped || this.#stopped) return;
     o.timer = null;
     o.nextAttemptAt = null;
-    o.state = o.state === 'open' ? 'connecting' : o.state === 'closed' ? 'connecting' : o.state;
+    // Keep a refusal state (unauthorized, version_mismatch) visible while retrying.
+    if (o.state === 'open' || o.state === 'closed') o.state = 'connecting';
     const scheme = this.#config.tls.certificate ? 'wss' : 'ws';
     const host = o.node.host.includes(':') && !o.node.host.startsWith('[') ? `[${o.node.host}]` : o.node.host;
     const creds = `${this.#config.user}:${this.#config.password ?? ''}`;

@@ -92,6 +92,13 @@ test('batches round-trip arbitrary records: nested objects, nulls, missing attri
   assert.deepEqual(decodeEntries(encodeEntries([]), 'db', 't'), []);
 });
 
+test('a batch naming an attribute __proto__ is rejected', () => {
+  const body = encodeEntries([entry(1, { id: 1, zzzzzzzzz: 2 })]);
+  const at = body.indexOf(Buffer.from('zzzzzzzzz'));
+  Buffer.from('__proto__').copy(body, at);
+  assert.throws(() => decodeEntries(body, 'db', 't'), ProtocolError);
+});
+
 test('decoded records keep their attribute order', () => {
   const e = [entry(1, { id: 1, z: 1, a: 2 }), entry(2, { id: 2, a: 2, z: 1 })];
   const out = decodeEntries(encodeEntries(e), 'db', 't');

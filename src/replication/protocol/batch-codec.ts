@@ -87,7 +87,11 @@ export function decodeEntries(body: Uint8Array, database: string, table: string)
   const attrCount = r.uint();
   check(attrCount <= r.remaining, 'attribute count');
   const names = new Array<string>(attrCount);
-  for (let i = 0; i < attrCount; i++) names[i] = r.string();
+  for (let i = 0; i < attrCount; i++) {
+    names[i] = r.string();
+    // A hostile peer must not be able to set a record's prototype.
+    check(names[i] !== '__proto__', 'attribute name __proto__');
+  }
   const shapeCount = r.uint();
   check(shapeCount <= r.remaining, 'shape count');
   const shapes: number[][] = [];
