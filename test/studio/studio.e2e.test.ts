@@ -80,15 +80,21 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
 
   before(async () => {
     ensureStudioBuilt();
-    [a, b] = await Promise.all([
+    // allSettled, so a node that did start is assigned (and stopped in after()) even if the other failed.
+    const [startedA, startedB] = await Promise.allSettled([
       startNode({ nodeName: 'studio-a', clustering: true }),
       startNode({ nodeName: 'studio-b', clustering: true }),
     ]);
+    if (startedA.status === 'fulfilled') a = startedA.value;
+    if (startedB.status === 'fulfilled') b = startedB.value;
+    if (startedA.status === 'rejected') throw startedA.reason;
+    if (startedB.status === 'rejected') throw startedB.reason;
     opA = opsClient(a.url, a.user, a.password);
     opB = opsClient(b.url, b.user, b.password);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
+      timeout: 60_000,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
     const context = await browser.newContext({ viewport: VIEWPORT, reducedMotion: 'reduce' });
