@@ -77,7 +77,7 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<TestNode> 
     await waitFor(() => {
       if (!alive) throw new Error(`node exited during start-up:\n${out}`);
       return out.includes('ready: operations API');
-    }, { timeoutMs: 20_000, what: `node ${nodeName} to start` });
+    }, { timeoutMs: 60_000, what: `node ${nodeName} to start` });
   } catch (err) {
     if (alive) child.kill('SIGKILL');
     await exited;
