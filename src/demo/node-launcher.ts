@@ -4,7 +4,7 @@
  * Ctrl-C in the terminal reaches only the demo, which then stops them by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The node's process entry, next to this file once compiled (dist/src/main.js). */
@@ -15,6 +15,8 @@ export interface LaunchOptions {
   rootPath: string;
   admin: { user: string; password: string };
   cluster: { user: string; password: string };
+  /** The node's four ports (operations, clustering, HTTP, MQTT); free ones when absent. */
+  ports?: readonly [number, number, number, number];
   /** Extra environment (settings by their environment names). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
@@ -36,20 +38,29 @@ export interface DemoNode {
   killNow(): void;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct free ports on 127.0.0.1. All are held open until every one is chosen, so
+ * the kernel cannot hand the same port out twice (it may once a port is released).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const srv = createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((srv) => (srv.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+  }
 }
 
 export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
-  const [opsPort, clusteringPort, httpPort, mqttPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [opsPort, clusteringPort, httpPort, mqttPort] = options.ports ?? ((await freePorts(4)) as [number, number, number, number]);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ROOTPATH: options.rootPath,

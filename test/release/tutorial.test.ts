@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../helpers/free-port.js';
+import { freePorts } from '../../src/demo/node-launcher.js';
 import { startNode, type TestNode } from '../helpers/node-process.js';
 import { composeEnvironment, REPO_ROOT } from './docker-files.js';
 import { formatJson, parseTutorial, withoutVolatile, type CurlRequest, type TutorialStep } from './tutorial-steps.js';
@@ -19,7 +19,7 @@ const TUTORIAL = `${REPO_ROOT}/docs/tutorial.md`;
 const CONTAINER_CLUSTERING_PORT = 62344;
 const UPDATE = process.env.UPDATE_TUTORIAL === '1';
 
-interface Side { name: 'edge' | 'hq'; service: string; hostOpsPort: number; env: Record<string, string>; clusteringPort: number; opsPort: number; httpPort: number; node: TestNode | null; root: string }
+interface Side { name: 'edge' | 'hq'; service: string; hostOpsPort: number; env: Record<string, string>; clusteringPort: number; opsPort: number; httpPort: number; mqttPort: number; node: TestNode | null; root: string }
 
 const compose = parseYaml(readFileSync(`${REPO_ROOT}/docker-compose.yml`, 'utf8')) as { services: Record<string, { environment?: string[] }> };
 const sides: Side[] = [];
@@ -30,17 +30,18 @@ after(async () => {
   }
 });
 
-async function side(name: 'edge' | 'hq', service: string, hostOpsPort: number): Promise<Side> {
+async function side(name: 'edge' | 'hq', service: string, hostOpsPort: number, ports: readonly number[]): Promise<Side> {
   // The root path outlives a stop/start of the node, like the container's volume.
   const root = mkdtempSync(join(tmpdir(), `ferrydb-tutorial-${name}-`));
-  return { name, service, hostOpsPort, env: composeEnvironment(compose.services[service]!.environment), clusteringPort: await freePort(), opsPort: await freePort(), httpPort: await freePort(), node: null, root };
+  const [opsPort, clusteringPort, httpPort, mqttPort] = ports as [number, number, number, number];
+  return { name, service, hostOpsPort, env: composeEnvironment(compose.services[service]!.environment), clusteringPort, opsPort, httpPort, mqttPort, node: null, root };
 }
 
 async function start(s: Side): Promise<void> {
   const env: Record<string, string> = {
     ...s.env,
     // The container's ports, moved to free ones on 127.0.0.1.
-    CLUSTERING_PORT: String(s.clusteringPort), HTTP_PORT: String(s.httpPort), MQTT_NETWORK_PORT: String(await freePort()), LOG_LEVEL: 'warn',
+    CLUSTERING_PORT: String(s.clusteringPort), HTTP_PORT: String(s.httpPort), MQTT_NETWORK_PORT: String(s.mqttPort), LOG_LEVEL: 'warn',
   };
   s.node = await startNode({
     nodeName: env.NODE_NAME!, user: env.HDB_ADMIN_USERNAME!, password: env.HDB_ADMIN_PASSWORD!, opsPort: s.opsPort, clusteringPort: s.clusteringPort,
@@ -79,8 +80,10 @@ test('the tutorial\'s requests give the responses it prints', { timeout: 120_000
   let markdown = readFileSync(TUTORIAL, 'utf8');
   const steps = parseTutorial(markdown);
   assert.ok(steps.filter((s) => s.kind === 'step').length >= 10, 'the tutorial has its marked steps');
-  const edge = await side('edge', 'ferry-edge', 9900);
-  const hq = await side('hq', 'ferry-hq', 9902);
+  // All eight ports are chosen at once, so that no two of them can be the same.
+  const ports = await freePorts(8);
+  const edge = await side('edge', 'ferry-edge', 9900, ports.slice(0, 4));
+  const hq = await side('hq', 'ferry-hq', 9902, ports.slice(4));
   sides.push(edge, hq);
   await Promise.all([start(edge), start(hq)]);
 
