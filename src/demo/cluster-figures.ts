@@ -1,13 +1,13 @@
 /**
- * Reads replication figures out of cluster_status answers: the backlog in rows, the lag in ms
- * and the bytes sent, wherever the node reports them (per connection or per subscription).
- * Missing figures stay null and the demo falls back to its own measurements.
+ * Reads replication figures out of cluster_status answers: the backlog in rows and the lag in
+ * ms, wherever a node reports them (per subscription of each connection). Missing figures
+ * stay null and the demo falls back to its own measurements. Bytes are not taken from here:
+ * the fault proxy counts what really crossed the wire.
  */
 
 export interface ClusterFigures {
   backlogRows: number | null;
   lagMs: number | null;
-  bytes: number | null;
 }
 
 function collect(value: unknown, key: string, out: number[]): void {
@@ -19,19 +19,16 @@ function collect(value: unknown, key: string, out: number[]): void {
   }
 }
 
-/** Backlog: the largest reported by any node; lag: the largest; bytes: the largest total. */
+/** Backlog: the largest total any one node reports; lag: the largest single figure. */
 export function readClusterFigures(statuses: readonly unknown[]): ClusterFigures {
-  const pick = (key: string) => {
-    const perNode = statuses.map((s) => { const out: number[] = []; collect(s, key, out); return out; }).filter((a) => a.length > 0);
-    return perNode.length ? perNode : null;
+  const perNode = (key: string) => {
+    const found = statuses.map((s) => { const out: number[] = []; collect(s, key, out); return out; }).filter((a) => a.length > 0);
+    return found.length ? found : null;
   };
-  const backlog = pick('backlog_rows');
-  const lag = pick('lag_ms');
-  const bytes = pick('bytes_sent') ?? pick('bytes');
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const backlog = perNode('backlog_rows');
+  const lag = perNode('lag_ms');
   return {
-    backlogRows: backlog ? Math.max(...backlog.map(sum)) : null,
+    backlogRows: backlog ? Math.max(...backlog.map((a) => a.reduce((x, y) => x + y, 0))) : null,
     lagMs: lag ? Math.max(...lag.flat()) : null,
-    bytes: bytes ? Math.max(...bytes.map(sum)) : null,
   };
 }

@@ -58,7 +58,7 @@ export async function runScenario(c: Cluster, o: DemoOptions, view: DemoView, on
   let phase: Phase = 'streaming';
   let hqRows = 0;
   let edgeRows = 0;
-  let figures: ClusterFigures = { backlogRows: null, lagMs: null, bytes: null };
+  let figures: ClusterFigures = { backlogRows: null, lagMs: null };
   const history: { t: number; written: number }[] = [];
   let catchUpFrom: { hq: number; target: number } | null = null;
   let configPushedAt: number | null = null;
@@ -70,19 +70,21 @@ export async function runScenario(c: Cluster, o: DemoOptions, view: DemoView, on
     const fs = fleet.stats();
     const now = Date.now();
     history.push({ t: now, written: fs.written });
-    while (history.length > 2 && history[0]!.t < now - 60_000) history.shift();
+    while (history.length > 2 && history[0]!.t < now - 600_000) history.shift();
     const windowStart = history.find((h) => h.t >= now - 2000) ?? history[0]!;
     const writeRate = now > windowStart.t ? ((fs.written - windowStart.written) * 1000) / (now - windowStart.t) : 0;
     // Lag: how long ago the edge acknowledged the newest row hq holds (or the node's own figure).
     const firstAt = history.find((h) => h.written >= hqRows);
-    const lagMs = figures.lagMs ?? (hqRows >= fs.written ? 0 : firstAt ? now - firstAt.t : null);
+    // The nodes' own figures may be stale while the link is down, so the larger one is shown.
+    const ownLag = hqRows >= fs.written ? 0 : firstAt ? now - firstAt.t : null;
+    const lagMs = figures.lagMs === null ? ownLag : Math.max(figures.lagMs, ownLag ?? 0);
     const p = c.proxy.counters();
     const jsonPerRow = fs.written > 0 ? fs.jsonBytes / fs.written : 0;
     const catchUp = catchUpFrom ? Math.min(1, (hqRows - catchUpFrom.hq) / Math.max(1, catchUpFrom.target - catchUpFrom.hq)) : null;
     return {
       elapsedS: elapsed(), durationS: o.durationS, phase, linkUp: !c.proxy.isCut,
       written: fs.written, writeRate, edgeRows, hqRows,
-      backlog: figures.backlogRows ?? Math.max(0, fs.written - hqRows), lagMs,
+      backlog: Math.max(figures.backlogRows ?? 0, fs.written - hqRows, 0), lagMs,
       wireBytes: p.bytesToTarget + p.bytesFromTarget, jsonBytes: Math.round(jsonPerRow * hqRows),
       sampleIntervalMs: fs.sampleIntervalMs, configVersion: fs.configVersion, catchUp, events: [...events],
     };
