@@ -20,9 +20,10 @@ RUN npm run build && npm run build:studio --if-present && mkdir -p studio/dist
 
 FROM ${NODE_IMAGE} AS runtime
 # Ports keep their defaults (operations 9925, HTTP 9926); only the hosts, the root path and the
-# clustering port are set here, so a compose file's own values apply unchanged.
+# clustering port are set here, so a compose file's own values apply unchanged. The root path is
+# set by its lowest-priority name (HDB_ROOT), so a compose file's ROOTPATH or HDB_ROOT wins.
 ENV NODE_ENV=production \
-    ROOTPATH=/home/node/ferrydb \
+    HDB_ROOT=/home/node/ferrydb \
     OPERATIONSAPI_NETWORK_HOST=0.0.0.0 \
     HTTP_HOST=0.0.0.0 \
     CLUSTERING_HOST=0.0.0.0 \

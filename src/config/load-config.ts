@@ -69,10 +69,16 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       else assign(def, raw, `setting '${def.path}' (${sources.fileName ?? 'config file'})`);
     }
   }
-  for (const [name, raw] of Object.entries(sources.env ?? {})) {
-    if (raw === undefined) continue;
-    const def = byName.get(name.toUpperCase());
-    if (def && name === name.toUpperCase()) assign(def, raw, `environment variable ${name}`);
+  // Environment: when several names of one setting are set, the first in the schema's order wins
+  // (the name derived from the path, then the aliases as listed), whatever the order of env.
+  const env = sources.env ?? {};
+  for (const def of SETTINGS) {
+    for (const name of [envNameOf(def.path), ...(def.aliases ?? [])]) {
+      const raw = env[name];
+      if (raw === undefined) continue;
+      assign(def, raw, `environment variable ${name}`);
+      break;
+    }
   }
   for (const [name, raw] of Object.entries(sources.flags ?? {})) {
     const def = byName.get(name.toUpperCase()) ?? byPath.get(name.toLowerCase());

@@ -78,3 +78,10 @@ test('command-line settings parse in both forms', () => {
   assert.deepEqual(parseSettingFlags(['--SERVER_PORT', '1', '--logging.level=debug', '--CLUSTERING']), { SERVER_PORT: '1', 'logging.level': 'debug', CLUSTERING: 'true' });
   assert.throws(() => parseSettingFlags(['stray']), /unexpected argument/);
 });
+
+test('when two names of one setting are set, the canonical name wins whatever the environment order', () => {
+  assert.equal(loadConfig({ env: { HDB_ROOT: '/b', ROOTPATH: '/a' } }).rootPath, '/a');
+  assert.equal(loadConfig({ env: { ROOTPATH: '/a', HDB_ROOT: '/b' } }).rootPath, '/a');
+  assert.equal(loadConfig({ env: { SERVER_PORT: '2', OPERATIONSAPI_NETWORK_PORT: '1' } }).operationsApi.network.port, 1);
+  assert.equal(loadConfig({ env: { OPERATIONSAPI_NETWORK_PORT: '1', SERVER_PORT: '2' } }).operationsApi.network.port, 1);
+});
