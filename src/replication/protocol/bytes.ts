@@ -43,6 +43,12 @@ export class ByteWriter {
     this.#ensure(8);
     const buf = this.#buf;
     if (n < 0x80) { buf[this.#len++] = n; return; }
+    if (n < 0x80000000) {
+      // 31-bit fast path with bit operations.
+      while (n >= 0x80) { buf[this.#len++] = (n & 0x7f) | 0x80; n >>>= 7; }
+      buf[this.#len++] = n;
+      return;
+    }
     while (n >= 0x80) {
       buf[this.#len++] = (n % 0x80) | 0x80;
       n = Math.floor(n / 0x80);

@@ -26,9 +26,14 @@ function isColumnInt(v: unknown): v is number {
 }
 
 function uintSize(n: number): number {
-  let s = 1;
-  while (n >= 0x80) { n = Math.floor(n / 0x80); s++; }
-  return s;
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  if (n < 0x800000000) return 5;
+  if (n < 0x40000000000) return 6;
+  if (n < 0x2000000000000) return 7;
+  return 8;
 }
 
 const zz = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
@@ -43,22 +48,25 @@ function decimalScale(v: number): number {
   return -1;
 }
 
-function writeInts(w: ByteWriter, ints: number[]): void {
-  let raw = 0, delta = 0, prev = 0, deltaOk = true;
-  for (const v of ints) {
-    raw += uintSize(zz(v));
-    const d = v - prev;
-    if (d > MAX_INT * 2 || d < -MAX_INT * 2) deltaOk = false;
-    else delta += uintSize(zz(d));
-    prev = v;
+function writeInts(w: ByteWriter, ints: readonly number[]): void {
+  // Choose raw or delta by the summed varint sizes, estimated on a sample for long columns.
+  const n = ints.length;
+  const step = n > 256 ? Math.floor(n / 128) : 1;
+  // |v| <= 2^51 for every value (isColumnInt / decimal bounds), so deltas fit in 2^52.
+  let raw = 0, delta = 0;
+  for (let i = 0; i < n; i += step) {
+    const v = ints[i]!;
+    raw += uintSize(v >= 0 ? v * 2 : -v * 2 - 1);
+    const d = i === 0 ? v : v - ints[i - 1]!;
+    delta += uintSize(d >= 0 ? d * 2 : -d * 2 - 1);
   }
-  if (deltaOk && delta < raw) {
+  if (delta < raw) {
     w.byte(1);
-    prev = 0;
-    for (const v of ints) { w.int(v - prev); prev = v; }
+    let prev = 0;
+    for (let i = 0; i < n; i++) { const v = ints[i]!; w.int(v - prev); prev = v; }
   } else {
     w.byte(0);
-    for (const v of ints) w.int(v);
+    for (let i = 0; i < n; i++) w.int(ints[i]!);
   }
 }
 
