@@ -171,6 +171,15 @@ export class Sender {
     const { records, peer, limits } = this.#deps;
     const def = records.catalog.findTable(this.db, this.table);
     if (!def) return null; // dropped: wait for it to come back (the cursor survives)
+    const trimmed = this.#deps.cursors.trimmed(this.db, this.table);
+    if (trimmed > this.#nextAfter) {
+      // Retention (age/count limits) removed entries this stream had not sent yet.
+      this.resyncs++;
+      this.#deps.logger.warn({ peer, database: this.db, table: this.table, position: this.#nextAfter, trimmedThrough: trimmed }, 'change log trimmed ahead of a live stream; starting a non-destructive resync');
+      this.#deps.notice(this.db, this.table, 'resync_required', `the change log was trimmed through ${trimmed} before position ${this.#nextAfter} was sent; resyncing current rows`);
+      this.#startSnapshot(true);
+      return this.#snapshotBatch();
+    }
     const limit = this.#rowLimit();
     const entries: ChangeEntry[] = [];
     let last = this.#nextAfter, read = 0, firstMs = 0, firstSeq = -1;
