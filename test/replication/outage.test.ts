@@ -60,7 +60,8 @@ test('a blackholed link is detected within two heartbeats and recovers when traf
   const t0 = Date.now();
   await waitFor(async () => (await hq.op({ operation: 'cluster_status' })).body.status.outbound_connections[0].state !== 'open', { timeoutMs: 5000, intervalMs: 20, what: 'dead link detected' });
   const detectedMs = Date.now() - t0;
-  assert.ok(detectedMs < 200 * 2 + 400, `detected after ${detectedMs} ms`);
+  // two silent intervals plus the check's own period, with slack for a loaded machine
+  assert.ok(detectedMs < 200 * 3 + 500, `detected after ${detectedMs} ms`);
   proxy.cut();
   proxy.blackhole(false);
   await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(11, 10) });
