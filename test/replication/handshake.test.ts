@@ -97,3 +97,21 @@ test('with clustering disabled the operations exist: nodes are recorded, status 
   assert.deepEqual((await n.op({ operation: 'cluster_status' })).body, { is_enabled: false, node_name: 'plain' });
   assert.deepEqual((await n.op({ operation: 'add_node', name: 'later', host: '10.0.0.9', port: 12345 })).body, { message: 'successfully added later to manifest' });
 });
+
+test('a peer sending garbage after the upgrade is disconnected with a protocol-error close code', async (t) => {
+  const { dial } = await import('../../src/replication/peer-connection.js');
+  const { CLOSE_CODES } = await import('../../src/replication/protocol/close-codes.js');
+  const n = await startClusterNode(t, { name: 'target' });
+  const r = await dial({ url: `ws://127.0.0.1:${n.clusteringPort}/ferrydb/replication`, nodeName: 'hostile', authorization: basic('cluster_user', 'cluster-secret'), heartbeatMs: 1000 });
+  assert.ok(r.ok);
+  const closed = new Promise<number>((resolve) => r.connection.attach({ onFrame: () => undefined, onClose: (code) => resolve(code) }));
+  r.connection.send(Buffer.from([0x42, 1, 2, 3]));
+  assert.equal(await closed, CLOSE_CODES.PROTOCOL_ERROR);
+  assert.match(n.logs(), /closing replication link: bad frame/);
+  // and a batch before the handshake is refused the same way
+  const r2 = await dial({ url: `ws://127.0.0.1:${n.clusteringPort}/ferrydb/replication`, nodeName: 'hostile2', authorization: basic('cluster_user', 'cluster-secret'), heartbeatMs: 1000 });
+  assert.ok(r2.ok);
+  const closed2 = new Promise<number>((resolve) => r2.connection.attach({ onFrame: () => undefined, onClose: (code) => resolve(code) }));
+  r2.connection.send(Buffer.from([5, 0x80]));
+  assert.equal(await closed2, CLOSE_CODES.PROTOCOL_ERROR);
+});
