@@ -50,7 +50,9 @@ export async function runRetention(deps: { records: Records; changelog: ChangeLo
         oldest = e.seq;
       }
       through = Math.max(through, oldest);
-      const count = changelog.countAfter(database, table, 0);
+      // Positions are global with gaps, so the span bounds the count: count only when needed.
+      const span = changelog.lastSeq(database, table) - first + 1;
+      const count = span > opts.maxEntries ? changelog.countAfter(database, table, 0) : 0;
       if (count > opts.maxEntries) {
         let n = count - opts.maxEntries;
         for (const e of changelog.readAfter(database, table, 0, n)) { if (--n === 0) { through = Math.max(through, e.seq); break; } }
