@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { hlcToMillis } from '../changelog/hlc.js';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../operations/context.js';
@@ -20,6 +19,7 @@ import { COMPRESSION, type Compression } from './protocol/frame-codec.js';
 import { NODE_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, REPLICATION_PATH } from './protocol/messages.js';
 import { runRetention, type TrimReport } from './retention.js';
 import { Session, type SessionDeps } from './session.js';
+import { connectionStatus, subscriptionStatus, type StatusContext } from './status.js';
 
 export interface ReplicationOptions {
   services: Services;
@@ -350,49 +350,8 @@ export class Replication {
 
   // ---- status -------------------------------------------------------------------------------
 
-  #subStatus(link: string, s: Subscription, session: Session | null): Record<string, unknown> {
-    const k = `${s.database}\u0000${s.table}`;
-    const sender = session?.senders.get(k);
-    const receiver = session?.receivers.get(k);
-    const { changelog } = this.#services;
-    const acked = sender?.ackedSeq ?? this.cursors.acked(link, s.database, s.table) ?? null;
-    const trimmed = this.cursors.trimmed(s.database, s.table);
-    let sendState: string | null = null;
-    if (s.publish) {
-      if (sender) sendState = sender.state;
-      else if (acked !== null && acked < trimmed) sendState = 'resync_required';
-      else sendState = session?.isOpen ? 'waiting' : 'disconnected';
-    }
-    let receiveState: string | null = null;
-    if (s.subscribe) receiveState = receiver ? receiver.state : 'disconnected';
-    const rank = ['resync_required', 'stalled', 'disconnected', 'syncing', 'subscribing', 'waiting', 'streaming', 'closed'];
-    const states = [sendState, receiveState].filter((x): x is string => x !== null);
-    const state = states.sort((a, b) => rank.indexOf(a) - rank.indexOf(b))[0] ?? 'idle';
-    let backlog = 0, lag = 0;
-    if (s.publish && this.#services.records.catalog.findTable(s.database, s.table)) {
-      backlog = acked === null ? changelog.countAfter(s.database, s.table, 0) : changelog.countAfter(s.database, s.table, acked);
-      if (sender) lag = sender.lagMs();
-      else for (const e of changelog.readAfter(s.database, s.table, acked ?? 0, 1)) lag = Math.max(0, Date.now() - hlcToMillis(e.hlc));
-    }
-    if (!s.publish && receiver) lag = receiver.lastLagMs;
-    return {
-      channel: channelOf(s), schema: s.database, database: s.database, table: s.table, publish: s.publish, subscribe: s.subscribe,
-      ...(s.startTime !== undefined ? { start_time: new Date(s.startTime).toISOString() } : {}),
-      state, send_state: sendState, receive_state: receiveState,
-      last_sent_seq: sender?.lastSentSeq ?? acked ?? 0, last_acked_seq: acked ?? 0,
-      applied_seq: receiver?.appliedSeq ?? this.cursors.cursor(link, s.database, s.table)?.seq ?? 0,
-      backlog_rows: backlog, lag_ms: lag,
-      bytes_sent: sender?.bytesSent ?? 0, bytes_received: receiver?.bytesReceived ?? 0,
-      rows_sent: sender?.rowsSent ?? 0, rows_received: receiver?.rowsReceived ?? 0,
-      duplicates_skipped: receiver?.duplicates ?? 0, resyncs: sender?.resyncs ?? 0,
-      ...(receiver?.notice ? { notice: receiver.notice } : {}),
-    };
-  }
-
-  #connStatus(session: Session | null): Record<string, unknown> {
-    if (!session) return {};
-    const c = session.connection;
-    return { connected_since: new Date(c.openedAt).toISOString(), bytes_sent: c.bytesSent, bytes_received: c.bytesReceived, last_received_ms_ago: Date.now() - c.lastReceivedAt };
+  #statusContext(): StatusContext {
+    return { records: this.#services.records, changelog: this.#services.changelog, cursors: this.cursors };
   }
 
   /** cluster_status body (3.x shape plus FerryDB's per-subscription figures). */
@@ -402,8 +361,8 @@ export class Replication {
       node_name: o.node.name, host_address: o.node.host, host_port: o.node.port, state: o.state,
       ...(o.state !== 'open' && o.error ? { error: o.error } : {}),
       ...(o.nextAttemptAt ? { next_attempt_in_ms: Math.max(0, o.nextAttemptAt - Date.now()) } : {}),
-      ...this.#connStatus(o.session),
-      subscriptions: o.node.subscriptions.map((s) => this.#subStatus(`out:${o.node.name}`, s, o.session)),
+      ...connectionStatus(o.session),
+      subscriptions: o.node.subscriptions.map((s) => subscriptionStatus(this.#statusContext(), `out:${o.node.name}`, s, o.session)),
     }));
     const inbound = [...this.#inboundStore.getRange()].map(({ value: r }) => {
       const s = this.#inbound.get(r.name) ?? null;
@@ -411,8 +370,8 @@ export class Replication {
         node_name: r.name, host_address: s?.connection.remoteAddress ?? r.address, host_port: s?.connection.remotePort ?? r.port,
         state: s?.isOpen ? 'open' : 'closed',
         ...(!s?.isOpen ? { error: 'peer not connected', last_seen: new Date(r.lastSeen).toISOString() } : {}),
-        ...this.#connStatus(s),
-        subscriptions: (s?.subscriptions ?? r.subscriptions).map((x) => this.#subStatus(`in:${r.name}`, x, s)),
+        ...connectionStatus(s),
+        subscriptions: (s?.subscriptions ?? r.subscriptions).map((x) => subscriptionStatus(this.#statusContext(), `in:${r.name}`, x, s)),
       };
     });
     return { is_enabled: true, node_name: this.nodeName, status: { outbound_connections: outbound, inbound_connections: inbound } };

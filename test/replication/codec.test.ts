@@ -4,7 +4,7 @@ import type { ChangeEntry } from '../../src/changelog/entry.js';
 import { ByteReader, ByteWriter, ProtocolError } from '../../src/replication/protocol/bytes.js';
 import { decodeEntries, encodeEntries } from '../../src/replication/protocol/batch-codec.js';
 import { decodeColumn, encodeColumn } from '../../src/replication/protocol/column-codec.js';
-import { COMPRESSION, decodeFrame, decodeMessage, encodeBatch, encodeControl } from '../../src/replication/protocol/frame-codec.js';
+import { COMPRESSION, decodeMessage, encodeBatch, encodeControl } from '../../src/replication/protocol/frame-codec.js';
 import { FRAME_TYPES, type BatchMessage, type ControlMessage } from '../../src/replication/protocol/messages.js';
 
 /** Seeded PRNG (mulberry32) so failures reproduce. */

@@ -36,7 +36,6 @@ function uintSize(n: number): number {
   return 8;
 }
 
-const zz = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 
 /** Scale (0..4) at which v is an exact scaled integer, or -1. */
 function decimalScale(v: number): number {
