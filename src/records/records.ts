@@ -162,21 +162,28 @@ export class Records {
    * done by `also` inside the same transaction. Missing tables are created with `hashOf`.
    */
   async applyRemote(entries: ChangeEntry[], hashOf: (database: string, table: string) => string, also?: () => void): Promise<number> {
-    const touched = new Set<string>();
+    const touched: [string, string][] = [];
     const applied = await this.engine.transaction(() => {
       let n = 0;
+      // Batches are per table in practice: resolve the table once per run of equal names.
+      let db: string | undefined, name: string | undefined, h: TableHandle | undefined, attrs: Set<string> | undefined, counted = false;
       for (const e of entries) {
-        const h = this.ensureTableInTxn(e.database, e.table, hashOf(e.database, e.table));
-        if (applyRemoteEntryInTxn(this.#deps, h, e)) { n++; touched.add(`${e.database}\u0000${e.table}`); }
+        if (e.database !== db || e.table !== name || !h) {
+          db = e.database; name = e.table;
+          h = this.ensureTableInTxn(db, name, hashOf(db, name));
+          attrs = this.catalog.attributeSet(h.def);
+          counted = false;
+        }
+        if (applyRemoteEntryInTxn(this.#deps, h, e, attrs)) {
+          n++;
+          if (!counted) { touched.push([db, name]); counted = true; }
+        }
       }
       if (n) this.changelog.savePosition();
       also?.();
       return n;
     });
-    for (const t of touched) {
-      const [database, table] = t.split('\u0000') as [string, string];
-      this.changelog.notifyCommitted({ database, table, lastSeq: this.changelog.headSeq });
-    }
+    for (const [database, table] of touched) this.changelog.notifyCommitted({ database, table, lastSeq: this.changelog.headSeq });
     return applied;
   }
 }

@@ -11,12 +11,25 @@ export class TableHandle {
   readonly tombstones: KvStore<Tombstone>;
   readonly #engine: StorageEngine;
   readonly #indexes = new Map<string, KvStore<PrimaryKey>>();
+  #mayHaveTombstones: boolean | undefined;
 
   constructor(engine: StorageEngine, def: TableDef) {
     this.#engine = engine;
     this.def = def;
     this.data = engine.openStore<StoredRecord>(`d:${def.id}`, { structures: true });
     this.tombstones = engine.openStore<Tombstone>(`t:${def.id}`);
+  }
+
+  /** The tombstone of a key, skipping the lookup while the table has never had one. */
+  tombstone(key: PrimaryKey): Tombstone | undefined {
+    this.#mayHaveTombstones ??= this.tombstones.getCount() > 0;
+    return this.#mayHaveTombstones ? this.tombstones.get(key) : undefined;
+  }
+
+  /** Records a tombstone; call inside the write transaction. */
+  putTombstone(key: PrimaryKey, tombstone: Tombstone): void {
+    this.#mayHaveTombstones = true;
+    this.tombstones.put(key, tombstone);
   }
 
   index(attribute: string): KvStore<PrimaryKey> {

@@ -117,7 +117,7 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
       if (!current) { skipped.push(key); continue; }
       const hlc = changelog.clock.tick();
       table.data.remove(key);
-      table.tombstones.put(key, [hlc, changelog.nodeName]);
+      table.putTombstone(key, [hlc, changelog.nodeName]);
       table.updateIndexes(key, current[2], undefined);
       changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user);
       written.push(key);
@@ -135,10 +135,10 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
  * origin and origin seq so it flows on to this node's other subscribers. Returns false when
  * the entry lost (or was already applied) and nothing changed.
  */
-export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry): boolean {
+export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): boolean {
   const { catalog, changelog } = deps;
   const current = table.data.get(entry.key);
-  const version = current ?? table.tombstones.get(entry.key);
+  const version = current ?? table.tombstone(entry.key);
   changelog.clock.observe(entry.hlc);
   if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return false;
   if (entry.op === 'delete' || entry.record === null) {
@@ -146,13 +146,12 @@ export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry
       table.data.remove(entry.key);
       table.updateIndexes(entry.key, current[2], undefined);
     }
-    table.tombstones.put(entry.key, [entry.hlc, entry.origin]);
+    table.putTombstone(entry.key, [entry.hlc, entry.origin]);
   } else {
     const record = entry.record;
     table.data.put(entry.key, [entry.hlc, entry.origin, record]);
     if (!current && version) table.tombstones.remove(entry.key);
-    table.updateIndexes(entry.key, current?.[2], record);
-    const attrs = catalog.attributeSet(table.def);
+    if (table.def.indexed.length) table.updateIndexes(entry.key, current?.[2], record);
     let fresh: string[] | undefined;
     for (const name in record) if (!attrs.has(name)) (fresh ??= []).push(name);
     if (fresh) catalog.addAttributesInTxn(table.def, fresh);
