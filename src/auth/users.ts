@@ -33,11 +33,14 @@ export const SUPER_USER_ROLE: Role = { role: 'super_user', permission: { super_u
 export const CLUSTER_USER_ROLE: Role = { role: 'cluster_user', permission: { cluster_user: true } };
 
 const CACHE_LIMIT = 1000;
+/** A header that just failed is refused without hashing again for this long. */
+const FAILURE_MEMORY_MS = 2000;
 
 export class Users {
   readonly #store: KvStore<StoredUser>;
   readonly #engine: StorageEngine;
   readonly #cache = new Map<string, User>();
+  readonly #failures = new Map<string, number>();
 
   constructor(engine: StorageEngine) {
     this.#engine = engine;
@@ -64,6 +67,7 @@ export class Users {
     const user: StoredUser = { username, passwordHash: await hashPassword(password), role, active, createdTime: existing?.createdTime ?? now, updatedTime: now };
     await this.#engine.transaction(() => this.#store.put(username, user));
     this.#cache.clear();
+    this.#failures.clear();
   }
 
   /** True when the stored password of a user equals the given one. */
@@ -83,8 +87,16 @@ export class Users {
     if (hit) return hit;
     const creds = parseBasic(header);
     if (!creds) throw new DbError('UNAUTHENTICATED', 'Login failed');
+    // Repeating a wrong header (a misconfigured peer or client retrying) costs no scrypt.
+    const failedAt = this.#failures.get(header!);
+    if (failedAt !== undefined && Date.now() - failedAt < FAILURE_MEMORY_MS) throw new DbError('UNAUTHENTICATED', 'Login failed');
     const stored = this.#store.get(creds.username);
-    if (!stored || !(await verifyPassword(creds.password, stored.passwordHash))) throw new DbError('UNAUTHENTICATED', 'Login failed');
+    if (!stored || !(await verifyPassword(creds.password, stored.passwordHash))) {
+      if (this.#failures.size >= CACHE_LIMIT) this.#failures.clear();
+      this.#failures.set(header!, Date.now());
+      throw new DbError('UNAUTHENTICATED', 'Login failed');
+    }
+    this.#failures.delete(header!);
     if (!stored.active) throw new DbError('UNAUTHENTICATED', 'Cannot complete request: User is inactive');
     const user: User = { username: stored.username, role: stored.role, active: stored.active };
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);

@@ -11,7 +11,7 @@ import { Replication, type ReplicationOptions } from './replication.js';
 
 export { Replication } from './replication.js';
 
-const bySevices = new WeakMap<Services, Replication>();
+const byServices = new WeakMap<Services, Replication>();
 
 export interface CreateReplicationOptions extends Omit<ReplicationOptions, 'services' | 'config' | 'logger'> {
   services: Services;
@@ -25,11 +25,11 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   const rep = new Replication(rest);
   registerClusterOperations(registry, rep, { host: opts.config.clustering.host, port: opts.config.clustering.port });
   opts.services.statusProviders.set('replication', () => rep.summary());
-  bySevices.set(opts.services, rep);
+  byServices.set(opts.services, rep);
   return rep;
 }
 
 /** The replication instance of a node (tests and tools). */
 export function replicationOf(services: Services): Replication | undefined {
-  return bySevices.get(services);
+  return byServices.get(services);
 }

@@ -104,6 +104,10 @@ export class Replication {
 
   /** Binds the clustering port and starts diallers; returns the bound port (null when disabled). */
   async start(): Promise<number | null> {
+    // The change log is bounded by retention whether or not this node replicates.
+    const interval = this.#opts.retentionIntervalMs ?? 30_000;
+    this.#retentionTimer = setInterval(() => void this.runRetention().catch((err: unknown) => this.#logger.error({ err }, 'change-log retention failed')), interval);
+    this.#retentionTimer.unref();
     if (!this.enabled) return null;
     const tls = this.#config.tls.certificate && this.#config.tls.privateKey
       ? { cert: readFileSync(this.#config.tls.certificate), key: readFileSync(this.#config.tls.privateKey) }
@@ -115,9 +119,6 @@ export class Replication {
     });
     this.#port = await this.#listener.listen();
     for (const node of this.peers.list()) this.#startOutbound(node);
-    const interval = this.#opts.retentionIntervalMs ?? 30_000;
-    this.#retentionTimer = setInterval(() => void this.runRetention().catch((err: unknown) => this.#logger.error({ err }, 'change-log retention failed')), interval);
-    this.#retentionTimer.unref();
     return this.#port;
   }
 
