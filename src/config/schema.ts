@@ -48,7 +48,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.batch.maxInFlight', type: 'int', default: 4, min: 1, doc: 'Most unacknowledged batches per subscription.' },
   { path: 'clustering.heartbeatMs', type: 'int', default: 5000, min: 100, doc: 'Heartbeat interval; a link silent for two intervals is declared dead.' },
   { path: 'clustering.reconnect.minMs', type: 'int', default: 250, min: 10, doc: 'First reconnect delay (jittered, doubled up to the maximum).' },
-  { path: 'clustering.reconnect.maxMs', type: 'int', default: 15000, min: 100, doc: 'Largest reconnect delay.' },
+  { path: 'clustering.reconnect.maxMs', type: 'int', default: 5000, min: 100, doc: 'Largest reconnect delay.' },
   { path: 'clustering.retention.maxAgeMs', type: 'int', default: 7 * 24 * 3600 * 1000, min: 1000, doc: 'Change-log entries older than this are dropped even if a peer has not acknowledged them (the peer is then resynced).' },
   { path: 'clustering.retention.maxEntries', type: 'int', default: 50_000_000, min: 1000, doc: 'Most change-log entries kept; older ones are dropped past this (peers behind are resynced).' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
