@@ -352,7 +352,7 @@ export class Replication {
   // ---- status -------------------------------------------------------------------------------
 
   #statusContext(): StatusContext {
-    return { records: this.#services.records, changelog: this.#services.changelog, cursors: this.cursors };
+    return { records: this.#services.records, changelog: this.#services.changelog, cursors: this.cursors, heartbeatMs: this.#config.heartbeatMs };
   }
 
   /** cluster_status body (3.x shape plus FerryDB's per-subscription figures). */

@@ -13,6 +13,8 @@ export interface StatusContext {
   records: Records;
   changelog: ChangeLog;
   cursors: CursorStore;
+  /** Heartbeat interval: an open link silent this long has nothing pending on the sender. */
+  heartbeatMs: number;
 }
 
 /** One subscription's figures (both directions) for cluster_status. */
@@ -40,7 +42,13 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     if (sender) lag = sender.lagMs();
     else for (const e of changelog.readAfter(s.database, s.table, acked ?? 0, 1)) lag = Math.max(0, Date.now() - hlcToMillis(e.hlc));
   }
-  if (!s.publish && receiver) lag = receiver.lastLagMs;
+  // The receiving side knows the delay of the newest change it applied. A sender with pending
+  // rows sends a batch at least every linger interval, so once an open, streaming link has been
+  // quiet for a heartbeat interval nothing is pending and the lag is zero, not the stale figure.
+  if (!s.publish && receiver) {
+    const quiet = receiver.state === 'streaming' && session?.isOpen && Date.now() - receiver.lastAppliedAt > ctx.heartbeatMs;
+    lag = quiet ? 0 : receiver.lastLagMs;
+  }
   return {
     channel: channelOf(s), schema: s.database, database: s.database, table: s.table, publish: s.publish, subscribe: s.subscribe,
     ...(s.startTime !== undefined ? { start_time: new Date(s.startTime).toISOString() } : {}),
@@ -48,6 +56,7 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     last_sent_seq: sender?.lastSentSeq ?? acked ?? 0, last_acked_seq: acked ?? 0,
     applied_seq: receiver?.appliedSeq ?? ctx.cursors.cursor(link, s.database, s.table)?.seq ?? 0,
     backlog_rows: backlog, lag_ms: lag,
+    ...(receiver?.lastAppliedAt ? { last_applied_at: new Date(receiver.lastAppliedAt).toISOString() } : {}),
     bytes_sent: sender?.bytesSent ?? 0, bytes_received: receiver?.bytesReceived ?? 0,
     rows_sent: sender?.rowsSent ?? 0, rows_received: receiver?.rowsReceived ?? 0,
     duplicates_skipped: receiver?.duplicates ?? 0, resyncs: sender?.resyncs ?? 0,
