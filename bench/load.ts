@@ -3,15 +3,9 @@
  * concurrency with latency percentiles. Only loopback targets.
  */
 import http from 'node:http';
+import type { SensorRow } from '../src/demo/fleet.js';
 
-export interface SensorRow {
-  id: number;
-  machine_id: string;
-  pressure: number;
-  temperature: number;
-  weight: number;
-  ts: number;
-}
+export type { SensorRow };
 
 export function sensorRow(id: number): SensorRow {
   return {

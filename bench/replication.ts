@@ -6,6 +6,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { median, sensorRow, type SensorRow } from './load.js';
 import { opsClient, type Op } from '../test/helpers/http-client.js';
 import { startNode, type TestNode } from '../test/helpers/node-process.js';
 import { startFaultProxy, type FaultProxy } from '../test/replication/helpers/fault-proxy.js';
@@ -19,23 +20,13 @@ interface Pair {
 }
 
 let nextId = 1;
-function sensorRow(id: number): Record<string, unknown> {
-  return {
-    id, machine_id: 'm' + (id % 100),
-    pressure: Math.round(Math.random() * 10000) / 100,
-    temperature: Math.round((15 + Math.random() * 30) * 100) / 100,
-    weight: Math.round(Math.random() * 500000) / 100,
-    ts: Date.now(),
-  };
-}
-function rows(n: number): Record<string, unknown>[] {
+function rows(n: number): SensorRow[] {
   const out = [];
   for (let i = 0; i < n; i++) out.push(sensorRow(nextId++));
   return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const log = (...a: unknown[]) => process.stderr.write(`[replication bench] ${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
 
@@ -55,7 +46,7 @@ async function recordCount(op: Op): Promise<number> {
   return r.status === 200 ? (r.body.record_count as number) : -1;
 }
 
-async function insert(op: Op, records: Record<string, unknown>[]): Promise<void> {
+async function insert(op: Op, records: readonly object[]): Promise<void> {
   const r = await op({ operation: 'insert', database: 'default', table: 'sensor_data', records });
   if (r.status !== 200) throw new Error(`insert failed: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
 }
