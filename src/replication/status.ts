@@ -56,7 +56,7 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     last_sent_seq: sender?.lastSentSeq ?? acked ?? 0, last_acked_seq: acked ?? 0,
     applied_seq: receiver?.appliedSeq ?? ctx.cursors.cursor(link, s.database, s.table)?.seq ?? 0,
     backlog_rows: backlog, lag_ms: lag,
-    ...(receiver?.lastAppliedAt ? { last_applied_at: new Date(receiver.lastAppliedAt).toISOString() } : {}),
+    ...(s.subscribe ? { last_applied_at: receiver?.lastAppliedAt ? new Date(receiver.lastAppliedAt).toISOString() : null } : {}),
     bytes_sent: sender?.bytesSent ?? 0, bytes_received: receiver?.bytesReceived ?? 0,
     rows_sent: sender?.rowsSent ?? 0, rows_received: receiver?.rowsReceived ?? 0,
     duplicates_skipped: receiver?.duplicates ?? 0, resyncs: sender?.resyncs ?? 0,

@@ -100,7 +100,7 @@ export function parseTutorial(markdown: string): (TutorialStep | TutorialAction)
 export const VOLATILE_FIELDS = new Set([
   '__createdtime__', '__updatedtime__', 'created_time', 'last_updated_record', 'uptime', 'uptime_ms',
   'latency_ms', 'lag_ms', 'bytes', 'bytes_sent', 'bytes_received', 'connected_at', 'last_seen', 'last_connected',
-  'started_at', 'timestamp', 'hlc', 'pid', 'connected_since', 'last_received_ms_ago', 'last_sent_ms_ago',
+  'started_at', 'timestamp', 'hlc', 'pid', 'connected_since', 'last_received_ms_ago', 'last_sent_ms_ago', 'last_applied_at',
 ]);
 
 /** A copy with volatile fields replaced by a placeholder, for comparison. */
