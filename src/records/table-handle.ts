@@ -12,6 +12,8 @@ export class TableHandle {
   readonly #engine: StorageEngine;
   readonly #indexes = new Map<string, KvStore<PrimaryKey>>();
   #mayHaveTombstones: boolean | undefined;
+  /** Upper bound of the numeric keys in the record and tombstone stores (undefined: not read yet). */
+  #topNumber: number | undefined;
 
   constructor(engine: StorageEngine, def: TableDef) {
     this.#engine = engine;
@@ -20,16 +22,48 @@ export class TableHandle {
     this.tombstones = engine.openStore<Tombstone>(`t:${def.id}`);
   }
 
+  /**
+   * True when a key cannot be stored yet: a number above every numeric key ever written.
+   * Sensor rows arrive with increasing ids, so inserts and replicated rows skip two B-tree
+   * lookups. Every put of a record or tombstone must go through putRecord/putTombstone.
+   */
+  #isNew(key: PrimaryKey): boolean {
+    if (typeof key !== 'number') return false;
+    this.#topNumber ??= Math.max(this.#highestNumber(this.data), this.#highestNumber(this.tombstones));
+    return key > this.#topNumber;
+  }
+
+  #highestNumber(store: KvStore<unknown>): number {
+    for (const k of store.getKeys({ start: Number.MAX_VALUE, reverse: true, limit: 1 })) if (typeof k === 'number') return k;
+    return -Infinity;
+  }
+
+  #noteKey(key: PrimaryKey): void {
+    if (typeof key === 'number' && this.#topNumber !== undefined && key > this.#topNumber) this.#topNumber = key;
+  }
+
+  /** The stored record of a key (with its version), or undefined. */
+  record(key: PrimaryKey): StoredRecord | undefined {
+    return this.#isNew(key) ? undefined : this.data.get(key);
+  }
+
+  /** Stores a record; call inside the write transaction. */
+  putRecord(key: PrimaryKey, stored: StoredRecord): void {
+    this.data.put(key, stored);
+    this.#noteKey(key);
+  }
+
   /** The tombstone of a key, skipping the lookup while the table has never had one. */
   tombstone(key: PrimaryKey): Tombstone | undefined {
     this.#mayHaveTombstones ??= this.tombstones.getCount() > 0;
-    return this.#mayHaveTombstones ? this.tombstones.get(key) : undefined;
+    return this.#mayHaveTombstones && !this.#isNew(key) ? this.tombstones.get(key) : undefined;
   }
 
   /** Records a tombstone; call inside the write transaction. */
   putTombstone(key: PrimaryKey, tombstone: Tombstone): void {
     this.#mayHaveTombstones = true;
     this.tombstones.put(key, tombstone);
+    this.#noteKey(key);
   }
 
   index(attribute: string): KvStore<PrimaryKey> {

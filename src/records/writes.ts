@@ -75,7 +75,7 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
     const origin = changelog.nodeName;
     const indexed = def.indexed;
     for (const [key, data] of rows) {
-      const current = table.data.get(key);
+      const current = table.record(key);
       if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
       let record: RecordData;
       let before: RecordData | undefined;
@@ -92,7 +92,7 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       record[UPDATED_TIME] = now;
       for (const name in record) if (!attrs.has(name)) newNames.add(name);
       const hlc = changelog.clock.tick();
-      table.data.put(key, [hlc, origin, record]);
+      table.putRecord(key, [hlc, origin, record]);
       if (indexed.length) table.updateIndexes(key, before, record);
       changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user);
       written.push(key);
@@ -137,7 +137,7 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
  */
 export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): boolean {
   const { catalog, changelog } = deps;
-  const current = table.data.get(entry.key);
+  const current = table.record(entry.key);
   const version = current ?? table.tombstone(entry.key);
   changelog.clock.observe(entry.hlc);
   if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return false;
@@ -149,7 +149,7 @@ export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry
     table.putTombstone(entry.key, [entry.hlc, entry.origin]);
   } else {
     const record = entry.record;
-    table.data.put(entry.key, [entry.hlc, entry.origin, record]);
+    table.putRecord(entry.key, [entry.hlc, entry.origin, record]);
     if (!current && version) table.tombstones.remove(entry.key);
     if (table.def.indexed.length) table.updateIndexes(entry.key, current?.[2], record);
     let fresh: string[] | undefined;
