@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait-for.js';
 import { count, sensorRows, startClusterNode, subStatus, waitForCount } from './helpers/cluster.js';
 
-function selfSignedCert(dir: string): { cert: string; key: string } | null {
-  const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    return { cert, key };
-  } catch {
-    return null;
-  }
-}
+/** Test-only self-signed certificate for localhost/127.0.0.1 (test/fixtures/tls, valid 100 years). */
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/tls/', import.meta.url));
+const pem = { cert: join(FIXTURES, 'test-cert.pem'), key: join(FIXTURES, 'test-key.pem') };
 
 test('replication runs over wss when clustering.tls is configured', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const pem = selfSignedCert(dir);
-  if (!pem) {
-    // .ci/run installs openssl; only a developer machine without it may skip this test.
-    assert.ok(process.env.CI !== 'true', 'openssl is required in CI to make a test certificate');
-    t.skip('openssl not available');
-    return;
-  }
   const settings = { 'clustering.tls.certificate': pem.cert, 'clustering.tls.privateKey': pem.key, 'clustering.tls.certificateAuthority': pem.cert };
   const edge = await startClusterNode(t, { name: 'edge', settings });
   const hq = await startClusterNode(t, { name: 'hq', settings });
