@@ -74,7 +74,6 @@ export async function runNodeBench(o: NodeBenchOptions): Promise<Record<string, 
       let id = 0;
       singleRuns.push(await closedLoop(load, o.clients, o.durationMs, () => ({ operation: 'insert', database: 'bench', table: 'single', records: [sensorRow(++id)] })));
       const fill = Math.min(o.records, 100_000);
-      singleRuns.at(-1);
       readRuns.push(await closedLoop(load, o.clients, o.durationMs, () => ({ operation: 'search_by_id', database: 'bench', table: 'bulk', ids: [1 + Math.floor(Math.random() * fill)], get_attributes: ['*'] })));
     });
     process.stderr.write(`[node bench] run ${run + 1}/${o.runs}: bulk ${bulkRuns.at(-1)} rows/s, single ${singleRuns.at(-1)!.ops_per_s} ops/s p99 ${singleRuns.at(-1)!.p99_ms} ms, read ${readRuns.at(-1)!.ops_per_s} ops/s p99 ${readRuns.at(-1)!.p99_ms} ms, rss ${rssIdle.at(-1)}/${rssAfter.at(-1)} MB\n`);

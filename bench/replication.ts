@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { median, sensorRow, type SensorRow } from './load.js';
 import { opsClient, type Op } from '../test/helpers/http-client.js';
 import { startNode, type TestNode } from '../test/helpers/node-process.js';
-import { startFaultProxy, type FaultProxy } from '../test/replication/helpers/fault-proxy.js';
+import { FaultProxy } from '../src/demo/fault-proxy.js';
 
 interface Pair {
   edge: TestNode;
@@ -65,7 +65,7 @@ export async function startPair(env: Record<string, string> = {}): Promise<Pair>
   const common = { clustering: true, env: { LOG_LEVEL: 'warn', ...env } };
   const edge = await startNode({ ...common, nodeName: 'edge' });
   const hq = await startNode({ ...common, nodeName: 'hq' });
-  const proxy = await startFaultProxy(edge.clusteringPort);
+  const proxy = await FaultProxy.start({ targetPort: edge.clusteringPort });
   const edgeOp = opsClient(edge.url, edge.user, edge.password);
   const hqOp = opsClient(hq.url, hq.user, hq.password);
   for (const op of [edgeOp, hqOp]) {
@@ -82,6 +82,12 @@ export async function startPair(env: Record<string, string> = {}): Promise<Pair>
   return { edge, hq, proxy, edgeOp, hqOp };
 }
 
+/** Bytes the proxy forwarded both ways since the last resetCounters(). */
+function wireBytes(p: Pair): number {
+  const c = p.proxy.counters();
+  return c.bytesToTarget + c.bytesFromTarget;
+}
+
 export async function stopPair(p: Pair): Promise<void> {
   await p.proxy.close();
   await p.edge.stop();
@@ -91,17 +97,17 @@ export async function stopPair(p: Pair): Promise<void> {
 /** (a) bulk insert in batches of 1000; time until all visible at hq. */
 export async function bulk(p: Pair, n: number): Promise<Record<string, number>> {
   const base = await recordCount(p.hqOp);
-  p.proxy.resetBytes();
+  p.proxy.resetCounters();
   const t0 = performance.now();
   const poll = waitCount(p.hqOp, base + n, 300_000);
   for (let i = 0; i < n; i += 1000) await insert(p.edgeOp, rows(Math.min(1000, n - i)));
   const insertsDone = performance.now();
   const visible = await poll;
-  const b = p.proxy.bytes();
+  const b = wireBytes(p);
   return {
     rows: n, insert_seconds: r2((insertsDone - t0) / 1000), all_visible_seconds: r2((visible - t0) / 1000),
     visible_over_insert: r2((visible - t0) / (insertsDone - t0)), lag_after_last_ack_ms: Math.round(visible - insertsDone),
-    bytes_per_row: r2((b.up + b.down) / n),
+    bytes_per_row: r2(b / n),
   };
 }
 
@@ -113,7 +119,7 @@ export async function steady(p: Pair, rowsPerSecond: number, seconds: number): P
   const sentAt: number[] = []; // per row index
   const lags: number[] = [];
   let seen = 0, stop = false;
-  p.proxy.resetBytes();
+  p.proxy.resetCounters();
   const poller = (async () => {
     while (!stop || seen < sentAt.length) {
       const c = (await recordCount(p.hqOp)) - base;
@@ -140,15 +146,14 @@ export async function steady(p: Pair, rowsPerSecond: number, seconds: number): P
   await poller;
   lags.sort((a, b) => a - b);
   const pct = (q: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!);
-  const b = p.proxy.bytes();
+  const b = wireBytes(p);
   const elapsed = (performance.now() - t0) / 1000;
-  return { rows: sentAt.length, achieved_rows_per_s: Math.round(sentAt.length / elapsed), lag_p50_ms: pct(0.5), lag_p90_ms: pct(0.9), lag_p99_ms: pct(0.99), lag_max_ms: Math.round(lags[lags.length - 1]!), bytes_per_row: r2((b.up + b.down) / sentAt.length) };
+  return { rows: sentAt.length, achieved_rows_per_s: Math.round(sentAt.length / elapsed), lag_p50_ms: pct(0.5), lag_p90_ms: pct(0.9), lag_p99_ms: pct(0.99), lag_max_ms: Math.round(lags[lags.length - 1]!), bytes_per_row: r2(b / sentAt.length) };
 }
 
 /** (c) catch-up: write while the link is cut, then restore. */
 export async function catchUp(p: Pair, n: number): Promise<Record<string, number>> {
   const base = await recordCount(p.hqOp);
-  p.proxy.refuse(true);
   p.proxy.cut();
   const max = { edge: { rss: 0, anon: 0, file: 0 }, hq: { rss: 0, anon: 0, file: 0 } };
   const sample = () => {
@@ -163,19 +168,19 @@ export async function catchUp(p: Pair, n: number): Promise<Record<string, number
   for (let i = 0; i < n; i += batch) await insert(p.edgeOp, rows(Math.min(batch, n - i)));
   const writeSeconds = (performance.now() - w0) / 1000;
   const edgeAfterWrite = rssMb(p.edge.pid).rss;
-  p.proxy.resetBytes();
+  p.proxy.resetCounters();
   const t0 = performance.now();
-  p.proxy.refuse(false);
+  p.proxy.restore();
   const done = await waitCount(p.hqOp, base + n, 600_000, 25);
   clearInterval(sampler);
   // The dialler was backing off while the link was refused; measure from the reconnection.
-  const linked = p.proxy.lastAcceptAt();
+  const linked = p.proxy.lastAcceptAt;
   const secs = (done - linked) / 1000;
-  const b = p.proxy.bytes();
+  const b = wireBytes(p);
   return {
     rows: n, write_seconds: r2(writeSeconds), reconnect_wait_seconds: r2((linked - t0) / 1000), catch_up_seconds: r2(secs), catch_up_rows_per_s: Math.round(n / secs),
     max_rss_mb_edge: max.edge.rss, max_rss_mb_hq: max.hq.rss, max_rss_anon_mb_edge: max.edge.anon, max_rss_anon_mb_hq: max.hq.anon,
-    max_rss_file_mb_edge: max.edge.file, max_rss_file_mb_hq: max.hq.file, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2((b.up + b.down) / n),
+    max_rss_file_mb_edge: max.edge.file, max_rss_file_mb_hq: max.hq.file, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2(b / n),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * A TCP forwarder that stands in for the network between two nodes: it listens on
  * 127.0.0.1:A, forwards every connection to 127.0.0.1:B, counts the bytes each way and can
- * cut the link (open connections are destroyed, new ones refused) and restore it.
+ * cut the link (open connections are destroyed, new ones refused) and restore it, or
+ * blackhole it (connections stay open, nothing is forwarded). Used by the demo, the
+ * replication tests and the replication benchmark.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -32,6 +34,8 @@ export class FaultProxy {
   readonly #sockets = new Set<Socket>();
   readonly #counters: ProxyCounters = { bytesToTarget: 0, bytesFromTarget: 0, connections: 0, refused: 0, open: 0 };
   #cut = false;
+  #blackhole = false;
+  #lastAcceptAt = 0;
   #port = 0;
 
   private constructor(options: FaultProxyOptions) {
@@ -66,11 +70,32 @@ export class FaultProxy {
     return { ...this.#counters, open: this.#countOpen() };
   }
 
+  /** performance.now() of the last accepted connection (0 before the first). */
+  get lastAcceptAt(): number {
+    return this.#lastAcceptAt;
+  }
+
+  /** Zeroes the byte counters (between measurements). */
+  resetCounters(): void {
+    this.#counters.bytesToTarget = 0;
+    this.#counters.bytesFromTarget = 0;
+  }
+
   /** Cuts the link: destroys every open connection and refuses new ones until restore(). */
   cut(): void {
     this.#cut = true;
+    this.disconnectAll();
+  }
+
+  /** Destroys every open connection; new ones are still accepted unless the link is cut. */
+  disconnectAll(): void {
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
+  }
+
+  /** While on, open connections stay up but nothing is forwarded (a silently dead link). */
+  blackhole(on: boolean): void {
+    this.#blackhole = on;
   }
 
   /** Lets connections through again. */
@@ -97,6 +122,7 @@ export class FaultProxy {
       return;
     }
     this.#counters.connections++;
+    this.#lastAcceptAt = performance.now();
     const upstream = connect(this.#target.port, this.#target.host);
     this.#sockets.add(client);
     this.#sockets.add(upstream);
@@ -114,6 +140,7 @@ export class FaultProxy {
 
   #forward(from: Socket, to: Socket, counter: 'bytesToTarget' | 'bytesFromTarget'): void {
     from.on('data', (chunk: Buffer) => {
+      if (this.#blackhole) return;
       this.#counters[counter] += chunk.length;
       if (!to.write(chunk)) from.pause();
     });

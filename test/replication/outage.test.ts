@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait-for.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
+import { FaultProxy } from '../../src/demo/fault-proxy.js';
 import { count, rowsOf, sensorRows, startClusterNode, subStatus, waitForCount, type ClusterNode } from './helpers/cluster.js';
 
 function checksum(rows: Record<string, unknown>[]): string {
@@ -12,7 +12,7 @@ function checksum(rows: Record<string, unknown>[]): string {
 async function linkedPair(t: import('node:test').TestContext, settings: Record<string, string> = {}) {
   const edge = await startClusterNode(t, { name: 'edge', settings });
   const hq = await startClusterNode(t, { name: 'hq', settings });
-  const proxy = await startFaultProxy(edge.clusteringPort);
+  const proxy = await FaultProxy.start({ targetPort: edge.clusteringPort });
   t.after(() => proxy.close());
   await edge.op({ operation: 'create_database', database: 'default' });
   await edge.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
@@ -30,7 +30,7 @@ test('link cut while writing 10,000 rows: after restore every row arrives exactl
   const { edge, hq, proxy } = await linkedPair(t);
   let cutDone = false;
   for (let i = 0; i < 20; i++) {
-    if (i === 5) { proxy.refuse(true); proxy.cut(); cutDone = true; }
+    if (i === 5) { proxy.cut(); cutDone = true; }
     const res = await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1 + i * 500, 500) });
     assert.equal(res.status, 200);
     if (i === 5) {
@@ -44,7 +44,7 @@ test('link cut while writing 10,000 rows: after restore every row arrives exactl
   assert.equal(st!.state, 'disconnected');
   const edgeView = await subStatus(edge, 'hq', 'default:sensor_data', 'inbound_connections');
   assert.ok(edgeView!.backlog_rows > 0, JSON.stringify(edgeView));
-  proxy.refuse(false);
+  proxy.restore();
   await waitForCount(hq.op, 'default', 'sensor_data', 10_000, 30_000);
   assert.equal(checksum(await rowsOf(hq.op, 'default', 'sensor_data')), checksum(await rowsOf(edge.op, 'default', 'sensor_data')));
   // exactly once: hq logged one entry per row (a second apply would be skipped, not logged)
@@ -62,7 +62,7 @@ test('a blackholed link is detected within two heartbeats and recovers when traf
   const detectedMs = Date.now() - t0;
   // two silent intervals plus the check's own period, with slack for a loaded machine
   assert.ok(detectedMs < 200 * 3 + 500, `detected after ${detectedMs} ms`);
-  proxy.cut();
+  proxy.disconnectAll();
   proxy.blackhole(false);
   await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(11, 10) });
   await waitForCount(hq.op, 'default', 'sensor_data', 20);
@@ -79,5 +79,5 @@ test('a busy link does not time out: heartbeats are not starved by data', async 
   }
   await waitForCount(hq.op, 'default', 'sensor_data', 20_000, 30_000);
   assert.equal(closedBefore, 0);
-  assert.equal(proxy.connections(), 1, 'one link throughout');
+  assert.equal(proxy.counters().open, 1, 'one link throughout');
 });
