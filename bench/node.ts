@@ -2,16 +2,12 @@
  * Node benchmarks (issue 2): bulk insert, 16-client single inserts, 16-client point reads, and
  * resident memory idle and after the bulk run. Each run starts a fresh node process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { launchNode } from '../src/demo/node-launcher.js';
 import { closedLoop, median, OpsLoad, round, rssMb, sensorRow } from './load.js';
-import { freePort } from '../test/helpers/free-port.js';
 import { waitFor } from '../test/helpers/wait-for.js';
-
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 export interface NodeBenchOptions {
   runs: number;
@@ -22,24 +18,19 @@ export interface NodeBenchOptions {
 }
 
 async function withNode<T>(fn: (load: OpsLoad, pid: number) => Promise<T>): Promise<T> {
-  const root = mkdtempSync(join(tmpdir(), 'ferrydb-bench-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', ROOTPATH: root, OPERATIONSAPI_NETWORK_PORT: String(port), HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'bench-pw', LOG_LEVEL: 'warn', LOG_TO_STDSTREAMS: 'false' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const rootPath = mkdtempSync(join(tmpdir(), 'ferrydb-bench-'));
+  const admin = { user: 'admin', password: 'bench-pw' };
+  const node = await launchNode({
+    nodeName: 'bench', rootPath, admin, cluster: { user: 'cluster_user', password: 'unused' },
+    env: { CLUSTERING: 'false', LOG_LEVEL: 'warn', LOG_TO_STDSTREAMS: 'false' },
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const load = new OpsLoad({ url: `http://127.0.0.1:${port}/`, user: 'admin', password: 'bench-pw' });
+  const load = new OpsLoad({ url: node.url, ...admin });
   try {
-    await waitFor(() => out.includes('ready'), { timeoutMs: 20_000, what: 'bench node start' });
-    return await fn(load, child.pid!);
+    return await fn(load, node.pid);
   } finally {
     load.close();
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(root, { recursive: true, force: true });
+    await node.stop();
+    rmSync(rootPath, { recursive: true, force: true });
   }
 }
 

@@ -36,6 +36,8 @@ export interface DemoNode {
   stop(graceMs?: number): Promise<void>;
   /** Synchronous SIGKILL by PID (for process exit handlers). */
   killNow(): void;
+  /** SIGKILL by PID; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -120,5 +122,9 @@ export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
       clearTimeout(timer);
     },
     killNow,
+    async kill() {
+      killNow();
+      await exited;
+    },
   };
 }
