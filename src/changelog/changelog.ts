@@ -90,7 +90,10 @@ export class ChangeLog {
     return 0;
   }
 
-  /** The newest position of the whole log. */
+  /**
+   * The newest position handed out, including entries of a transaction still being written:
+   * not a "committed through" position (use lastSeq() or the CommitEvent for that).
+   */
   get headSeq(): number {
     return this.#seq;
   }

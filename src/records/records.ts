@@ -162,28 +162,29 @@ export class Records {
    * done by `also` inside the same transaction. Missing tables are created with `hashOf`.
    */
   async applyRemote(entries: ChangeEntry[], hashOf: (database: string, table: string) => string, also?: () => void): Promise<number> {
-    const touched: [string, string][] = [];
+    // Tables that got entries, with the log position of the last one (notified after commit).
+    const touched = new Map<string, { database: string; table: string; lastSeq: number }>();
     const applied = await this.engine.transaction(() => {
       let n = 0;
       // Batches are per table in practice: resolve the table once per run of equal names.
-      let db: string | undefined, name: string | undefined, h: TableHandle | undefined, attrs: Set<string> | undefined, counted = false;
+      let db: string | undefined, name: string | undefined, h: TableHandle | undefined, attrs: Set<string> | undefined;
       for (const e of entries) {
         if (e.database !== db || e.table !== name || !h) {
           db = e.database; name = e.table;
           h = this.ensureTableInTxn(db, name, hashOf(db, name));
           attrs = this.catalog.attributeSet(h.def);
-          counted = false;
         }
-        if (applyRemoteEntryInTxn(this.#deps, h, e, attrs)) {
+        const seq = applyRemoteEntryInTxn(this.#deps, h, e, attrs);
+        if (seq) {
           n++;
-          if (!counted) { touched.push([db, name]); counted = true; }
+          touched.set(h.def.id, { database: db, table: name, lastSeq: seq });
         }
       }
       if (n) this.changelog.savePosition();
       also?.();
       return n;
     });
-    for (const [database, table] of touched) this.changelog.notifyCommitted({ database, table, lastSeq: this.changelog.headSeq });
+    for (const event of touched.values()) this.changelog.notifyCommitted(event);
     return applied;
   }
 }

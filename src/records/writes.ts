@@ -18,6 +18,8 @@ export interface WriteResult {
   skipped: PrimaryKey[];
   newAttributes: string[];
   txnTime: number;
+  /** Log position of the last entry this write appended (0 when nothing was written). */
+  lastSeq: number;
 }
 
 export interface WriteDeps {
@@ -74,6 +76,7 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
     const newNames = new Set<string>();
     const origin = changelog.nodeName;
     const indexed = def.indexed;
+    let lastSeq = 0;
     for (const [key, data] of rows) {
       const current = table.record(key);
       if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
@@ -94,14 +97,14 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       const hlc = changelog.clock.tick();
       table.putRecord(key, [hlc, origin, record]);
       if (indexed.length) table.updateIndexes(key, before, record);
-      changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user);
+      lastSeq = changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user);
       written.push(key);
     }
     const newAttributes = newNames.size ? catalog.addAttributesInTxn(def, newNames) : [];
     if (written.length) changelog.savePosition();
-    return { written, skipped, newAttributes, txnTime: now };
+    return { written, skipped, newAttributes, txnTime: now, lastSeq };
   });
-  if (result.written.length) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: changelog.headSeq });
+  if (result.lastSeq) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: result.lastSeq });
   return result;
 }
 
@@ -112,6 +115,7 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
   const result = await engine.transaction((): WriteResult => {
     const written: PrimaryKey[] = [];
     const skipped: PrimaryKey[] = [];
+    let lastSeq = 0;
     for (const key of keys) {
       const current = table.data.get(key);
       if (!current) { skipped.push(key); continue; }
@@ -119,28 +123,28 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
       table.data.remove(key);
       table.putTombstone(key, [hlc, changelog.nodeName]);
       table.updateIndexes(key, current[2], undefined);
-      changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user);
+      lastSeq = changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user);
       written.push(key);
     }
     if (written.length) changelog.savePosition();
-    return { written, skipped, newAttributes: [], txnTime: Date.now() };
+    return { written, skipped, newAttributes: [], txnTime: Date.now(), lastSeq };
   });
-  if (result.written.length) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: changelog.headSeq });
+  if (result.lastSeq) changelog.notifyCommitted({ database: def.database, table: def.name, lastSeq: result.lastSeq });
   return result;
 }
 
 /**
  * Applies one replicated entry inside the caller's transaction, by last-writer-wins on
  * (hlc, origin) against the stored record or tombstone. A winning entry is re-logged with its
- * origin and origin seq so it flows on to this node's other subscribers. Returns false when
- * the entry lost (or was already applied) and nothing changed.
+ * origin and origin seq so it flows on to this node's other subscribers. Returns the entry's
+ * new local log position, or 0 when it lost (or was already applied) and nothing changed.
  */
-export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): boolean {
+export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): number {
   const { catalog, changelog } = deps;
   const current = table.record(entry.key);
   const version = current ?? table.tombstone(entry.key);
   changelog.clock.observe(entry.hlc);
-  if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return false;
+  if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return 0;
   if (entry.op === 'delete' || entry.record === null) {
     if (current) {
       table.data.remove(entry.key);
@@ -156,6 +160,5 @@ export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry
     for (const name in record) if (!attrs.has(name)) (fresh ??= []).push(name);
     if (fresh) catalog.addAttributesInTxn(table.def, fresh);
   }
-  changelog.append(entry.database, entry.table, entry.hlc, entry.origin, entry.originSeq, entry.op, entry.key, entry.record, entry.user);
-  return true;
+  return changelog.append(entry.database, entry.table, entry.hlc, entry.origin, entry.originSeq, entry.op, entry.key, entry.record, entry.user);
 }
