@@ -177,7 +177,9 @@ export class Records {
         const seq = applyRemoteEntryInTxn(this.#deps, h, e, attrs);
         if (seq) {
           n++;
-          touched.set(h.def.id, { database: db, table: name, lastSeq: seq });
+          const t = touched.get(h.def.id);
+          if (t) t.lastSeq = seq;
+          else touched.set(h.def.id, { database: db, table: name, lastSeq: seq });
         }
       }
       if (n) this.changelog.savePosition();
