@@ -69,6 +69,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     config, records, catalog, changelog, users, logger, jobs: new Jobs(engine),
     node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
     statusProviders: new Map(),
+    restarters: new Map(),
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });

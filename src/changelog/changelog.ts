@@ -23,6 +23,13 @@ export class ChangeLog {
   readonly #log: KvStore<StoredEntry>;
   readonly #meta: KvStore<number>;
   readonly #events = new EventEmitter();
+  /**
+   * Consumers other than replication peers that must not lose entries to ack-based trimming
+   * (e.g. sinks): name -> the highest position they have durably consumed for a table, or
+   * undefined when they do not read that table. Retention never trims past the lowest of these
+   * (age and count limits still apply, and are then reported as a forced trim).
+   */
+  readonly holders = new Map<string, (database: string, table: string) => number | undefined>();
   #seq: number;
 
   constructor(engine: StorageEngine, nodeName: string, clock = new HybridClock()) {

@@ -28,6 +28,8 @@ export interface Services {
   node: NodeInfo;
   /** Extra figures for system_information (e.g. replication), filled by other subsystems. */
   statusProviders: Map<string, () => unknown>;
+  /** Services `restart_service` can restart in place, by HarperDB service name; filled by subsystems. */
+  restarters: Map<string, () => Promise<void>>;
 }
 
 export interface OperationContext extends Services {

@@ -41,6 +41,10 @@ export async function runRetention(deps: { records: Records; changelog: ChangeLo
       const first = changelog.firstSeq(database, table);
       if (!first) continue;
       const peers = acked(database, table);
+      for (const [name, held] of changelog.holders) {
+        const pos = held(database, table);
+        if (pos !== undefined) peers.push([`holder:${name}`, pos]);
+      }
       let through = peers.length ? Math.min(...peers.map(([, s]) => s)) : 0;
       // Age: entries are in log order and their clocks increase with it.
       const cutoff = now - opts.maxAgeMs;
