@@ -58,6 +58,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'logging.rotation.maxBytes', type: 'int', default: 10 * 1024 * 1024, min: 1024, doc: 'Rotate the log file when it exceeds this size.' },
   { path: 'logging.rotation.files', type: 'int', default: 5, min: 1, max: 100, doc: 'Rotated log files kept.' },
   { path: 'logging.auditLog', type: 'bool', default: true, doc: 'Keep the change log readable through read_audit_log/read_transaction_log (replication always uses it).' },
+  { path: 'authentication.operationTokenTimeout', type: 'string', default: '1d', aliases: ['OPERATION_TOKEN_TIMEOUT'], doc: "Lifetime of operation tokens from create_authentication_tokens / refresh_operation_token ('1d', '12h', '30m', or seconds)." },
+  { path: 'authentication.refreshTokenTimeout', type: 'string', default: '30d', aliases: ['REFRESH_TOKEN_TIMEOUT'], doc: "Lifetime of refresh tokens ('30d', '12h', or seconds); changing a user's password revokes them." },
   { path: 'admin.username', type: 'string', default: null, aliases: ['HDB_ADMIN_USERNAME'], doc: 'Admin user created on first start (default admin).' },
   { path: 'admin.password', type: 'string', default: null, aliases: ['HDB_ADMIN_PASSWORD'], secret: true, doc: 'Admin password used on first start; when absent a strong one is generated and printed once.' },
 ];
