@@ -109,7 +109,10 @@ export class AccessCheck {
     const requiredTable = rule[action] ? [] : [action];
     const requiredAttrs: { attribute_name: string; required_permissions: string[] }[] = [];
     if (attributes && action !== 'delete') {
+      // The primary key of an updated record names the record; it is not itself updated.
+      const pk = action === 'update' ? user.schema?.primaryKey(database, table) : undefined;
       for (const a of attributes) {
+        if (a === pk) continue;
         const f = attrFlags(user, rule, database, table, a);
         if (!f.read && !f.insert && !f.update && !TIME_ATTRIBUTES.has(a)) this.#invalid(`Attribute '${a}' does not exist on '${database}.${table}'`);
         else if (!f[action] && !requiredAttrs.some((r) => r.attribute_name === a)) requiredAttrs.push({ attribute_name: a, required_permissions: [action] });
