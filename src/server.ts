@@ -3,7 +3,7 @@
  * the subsystems; listen() binds the ports; close() stops everything in reverse order.
  * No business logic lives here.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -25,6 +25,9 @@ import { createReplication } from './replication/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
+
+/** Names the process serving a root path while it listens (ferrydb user refuses to touch a running node). */
+export const PID_FILE = 'ferrydb.pid';
 
 export interface NodeOptions {
   logger?: Logger;
@@ -105,6 +108,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         server!.listen(net.port, net.host, () => { server!.off('error', reject); resolve(); });
       });
       const operations = server.address() as AddressInfo;
+      writeFileSync(join(config.rootPath, PID_FILE), `${process.pid}\n`);
       services.node.ports.operations = operations.port;
       logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
       const clusteringPort = await replication.start();
@@ -135,6 +139,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       }
       await services.jobs.idle();
       await engine.close();
+      rmSync(join(config.rootPath, PID_FILE), { force: true });
       logger.info('node stopped');
     },
   };
