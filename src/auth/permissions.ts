@@ -27,6 +27,8 @@ interface TableRule extends AttrFlags {
   attrs: Map<string, AttrFlags> | null;
   /** Union of the listed attributes' flags (what the primary key inherits). */
   any: AttrFlags;
+  /** Memo of readableAttributes (per primary key name). */
+  readable?: { pk: string | undefined; set: ReadonlySet<string> };
 }
 interface Compiled {
   superUser: boolean;
@@ -151,25 +153,35 @@ export class AccessCheck {
   }
 }
 
+/** Allocation-free hot path: may the user perform `action` on the table (table flags only)? */
+export function tableAllowed(user: User, database: string, table: string, action: TableAction): boolean {
+  const c = compile(user.role.permission);
+  return c.superUser || c.tables.get(tkey(database, table))?.[action] === true;
+}
+
 /** Throws 403 unless the user may perform `action` on `database.table` (and on `attributes`, when given). */
 export function assertTableAccess(user: User, database: string, table: string, action: TableAction, attributes?: Iterable<string>): void {
   if (isSuperUser(user)) return;
+  if (attributes === undefined && tableAllowed(user, database, table, action)) return;
   new AccessCheck().table(user, database, table, action, attributes).assert();
 }
 
 /** The attributes of `database.table` the user may read; null means every attribute. Throws 403 without table read. */
 export function readableAttributes(user: User, database: string, table: string): ReadonlySet<string> | null {
-  if (isSuperUser(user)) return null;
-  assertTableAccess(user, database, table, 'read');
-  const rule = compile(user.role.permission).tables.get(tkey(database, table))!;
+  const c = compile(user.role.permission);
+  if (c.superUser) return null;
+  const rule = c.tables.get(tkey(database, table));
+  if (!rule || !rule.read) { assertTableAccess(user, database, table, 'read'); return null; }
   if (!rule.attrs) return null;
+  const pk = rule.any.read ? user.schema?.primaryKey(database, table) : undefined;
+  if (rule.readable && rule.readable.pk === pk) return rule.readable.set;
   const out = new Set<string>();
   for (const [name, f] of rule.attrs) if (f.read) out.add(name);
   if (rule.any.read) {
     for (const t of TIME_ATTRIBUTES) out.add(t);
-    const pk = user.schema?.primaryKey(database, table);
     if (pk !== undefined) out.add(pk);
   }
+  rule.readable = { pk, set: out };
   return out;
 }
 

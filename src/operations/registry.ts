@@ -5,7 +5,7 @@
  * read-only `system` database to its views, and stays synchronous when the handler is, so
  * point reads never await.
  */
-import { forbidden, isStructureUser, isSuperUser, AccessCheck, type TableAction } from '../auth/permissions.js';
+import { forbidden, isStructureUser, isSuperUser, tableAllowed, AccessCheck, type TableAction } from '../auth/permissions.js';
 import { DbError } from '../errors/db-error.js';
 import { CORE_ACCESS, type Access } from './access.js';
 import type { Body, Handler, OperationContext } from './context.js';
@@ -81,7 +81,8 @@ export class OperationRegistry {
 
 function authorize(name: string, rule: Access, body: Body, ctx: OperationContext): void {
   if (rule === 'super') throw forbidden(`Operation '${name}' is restricted to 'super_user' roles`);
-  const database = typeof (body.database ?? body.schema) === 'string' && (body.database ?? body.schema) !== '' ? String(body.database ?? body.schema) : 'data';
+  const named = body.database ?? body.schema;
+  const database = typeof named === 'string' && named !== '' ? named : 'data';
   if (typeof rule === 'object' && 'structure' in rule) {
     if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' and 'structure_user' roles`);
     return;
@@ -89,6 +90,7 @@ function authorize(name: string, rule: Access, body: Body, ctx: OperationContext
   if (typeof rule === 'object' && 'table' in rule) {
     const table = body.table;
     if (typeof table !== 'string' || table === '') return; // the handler answers the 400
+    if (typeof rule.table === 'string' && rule.table !== 'upsert' && rule.table !== 'load' && tableAllowed(ctx.user, database, table, rule.table)) return;
     if (rule.table === 'insert' && name === 'create_attribute' && isStructureUser(ctx.user, database)) return;
     const check = new AccessCheck();
     for (const action of actionsOf(rule.table, body)) check.table(ctx.user, database, table, action);
