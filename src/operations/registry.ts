@@ -84,7 +84,7 @@ function authorize(name: string, rule: Access, body: Body, ctx: OperationContext
   const named = body.database ?? body.schema;
   const database = typeof named === 'string' && named !== '' ? named : 'data';
   if (typeof rule === 'object' && 'structure' in rule) {
-    if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' and 'structure_user' roles`);
+    if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' roles`);
     return;
   }
   if (typeof rule === 'object' && 'table' in rule) {
