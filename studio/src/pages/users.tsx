@@ -9,6 +9,8 @@ function UserRow({ user, roles, client, onChanged }: { user: UserRecord; roles: 
   const action = useAction();
   const [password, setPassword] = useState('');
   const [changing, setChanging] = useState(false);
+  // Shown at once; the list reload after the call confirms it (a failed call puts it back).
+  const [active, setActive] = useState(user.active);
   const alter = (changes: Record<string, unknown>, done: string) => action.run(async () => {
     await client.call({ operation: 'alter_user', username: user.username, ...changes });
     onChanged();
@@ -23,7 +25,11 @@ function UserRow({ user, roles, client, onChanged }: { user: UserRecord; roles: 
         </select>
       </td>
       <td>
-        <label class="check"><input type="checkbox" checked={user.active} disabled={action.busy} onChange={(e) => void alter({ active: e.currentTarget.checked }, `${user.username} is now ${e.currentTarget.checked ? 'active' : 'inactive'}.`)} /> active</label>
+        <label class="check"><input type="checkbox" checked={active} disabled={action.busy} onChange={(e) => {
+          const next = e.currentTarget.checked;
+          setActive(next);
+          void alter({ active: next }, `${user.username} is now ${next ? 'active' : 'inactive'}.`).then((ok) => { if (!ok) setActive(!next); });
+        }} /> active</label>
       </td>
       <td>
         {changing ? (
