@@ -55,7 +55,12 @@ const NO_ROLE: Role = { id: '', role: '', permission: {}, __createdtime__: 0, __
 let dummyHash: Promise<string> | null = null;
 
 /** 'Bearer ' (any case), checked without a regular expression on the hot path. */
-const isBearer = (h: string) => h.length > 7 && (h.charCodeAt(0) | 32) === 98 && h.slice(0, 7).toLowerCase() === 'bearer ';
+const BEARER = [98, 101, 97, 114, 101, 114];
+const isBearer = (h: string) => {
+  if (h.length <= 7 || h.charCodeAt(6) !== 32) return false;
+  for (let i = 0; i < 6; i++) if ((h.charCodeAt(i) | 32) !== BEARER[i]) return false;
+  return true;
+};
 const tokenKey = (h: string) => h.slice(-43);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64');
 
