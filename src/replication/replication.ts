@@ -15,7 +15,7 @@ import { CursorStore } from './cursor-store.js';
 import { dial, ReplicationListener, type AcceptDecision, type PeerConnection } from './peer-connection.js';
 import { channelOf, PeerRegistry, type NodeRecord, type Subscription } from './peers.js';
 import { CLOSE_CODES } from './protocol/close-codes.js';
-import { COMPRESSION, type Compression } from './protocol/frame-codec.js';
+import { COMPRESSION, type Compression, type encodeBatchFrame } from './protocol/frame-codec.js';
 import { NODE_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, REPLICATION_PATH } from './protocol/messages.js';
 import { runRetention, type TrimReport } from './retention.js';
 import { Session, type SessionDeps } from './session.js';
@@ -59,6 +59,13 @@ export class Replication {
   readonly peers: PeerRegistry;
   readonly cursors: CursorStore;
   readonly enabled: boolean;
+  /** Fault injection for tests (never set in production). */
+  readonly hooks: { encode?: typeof encodeBatchFrame } = {};
+  /** The last retention pass that trimmed something, and when the last pass ran. */
+  lastTrim: { at: number; reports: TrimReport[] } | null = null;
+  lastRetentionRunAt: number | null = null;
+  /** Last error of each stream (link, db, table), kept after the link closes. */
+  readonly #streamErrors = new Map<string, { message: string; at: number }>();
   readonly #services: Services;
   readonly #config: Config['clustering'];
   readonly #logger: Logger;
@@ -99,14 +106,32 @@ export class Replication {
       records: this.#services.records, cursors: this.cursors, logger: this.#logger, self: this.nodeName,
       limits: { maxRows: b.maxRows, maxBytes: b.maxBytes, lingerMs: b.lingerMs, maxInFlight: b.maxInFlight },
       compression: this.#opts.compression ?? COMPRESSION.DEFLATE, heartbeatMs: this.#config.heartbeatMs,
+      recreateDropped: this.#config.recreateDroppedTables,
+      ...(this.hooks.encode ? { encode: this.hooks.encode } : {}),
     };
+  }
+
+  /** Keeps the streams' errors of a closing session visible in cluster_status. */
+  #noteErrors(s: Session): void {
+    for (const snd of s.senders.values()) if (snd.error) this.#streamErrors.set(`${s.link}\u0000${snd.db}\u0000${snd.table}`, { message: snd.error, at: Date.now() });
+  }
+
+  streamError(link: string, db: string, table: string): { message: string; at: number } | undefined {
+    return this.#streamErrors.get(`${link}\u0000${db}\u0000${table}`);
   }
 
   /** Binds the clustering port and starts diallers; returns the bound port (null when disabled). */
   async start(): Promise<number | null> {
     // The change log is bounded by retention whether or not this node replicates.
-    const interval = this.#opts.retentionIntervalMs ?? 30_000;
-    this.#retentionTimer = setInterval(() => void this.runRetention().catch((err: unknown) => this.#logger.error({ err }, 'change-log retention failed')), interval);
+    // A first pass soon after start, so a node restarted more often than the interval still trims.
+    const interval = this.#opts.retentionIntervalMs ?? this.#config.retention.intervalMs;
+    const pass = () => void this.runRetention().catch((err: unknown) => this.#logger.error({ err }, 'change-log retention failed'));
+    this.#retentionTimer = setTimeout(() => {
+      pass();
+      if (this.#stopped) return;
+      this.#retentionTimer = setInterval(pass, interval);
+      this.#retentionTimer.unref();
+    }, Math.min(5000, interval));
     this.#retentionTimer.unref();
     if (!this.enabled) return null;
     const tls = this.#config.tls.certificate && this.#config.tls.privateKey
@@ -125,7 +150,7 @@ export class Replication {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#retentionTimer) clearInterval(this.#retentionTimer);
+    if (this.#retentionTimer) { clearTimeout(this.#retentionTimer); clearInterval(this.#retentionTimer); }
     await this.#retentionRunning?.catch(() => undefined);
     const closing: Promise<void>[] = [];
     const waitClosed = (s: Session) => Promise.race([s.done, new Promise<void>((resolve) => setTimeout(resolve, 3000).unref())]);
@@ -182,6 +207,7 @@ export class Replication {
       onHello: (s, subs) => this.#track(this.#recordInbound(s, subs).catch((err: unknown) => this.#logger.warn({ err, peer: s.peer }, 'could not record the inbound subscriptions'))),
       onOpen: (s) => this.#logger.info({ peer: s.peer, address: conn.remoteAddress, subscriptions: s.subscriptions.map(channelOf) }, 'inbound replication link open'),
       onClose: (s, code, reason) => {
+        this.#noteErrors(s);
         if (this.#inbound.get(peer) === s) this.#inbound.delete(peer);
         this.#logger.info({ peer, code, reason }, 'inbound replication link closed');
         const rec = this.#inboundStore.get(peer);
@@ -250,12 +276,13 @@ export class Replication {
         this.#logger.info({ peer: s.peer, host: o.node.host, port: o.node.port, subscriptions: s.subscriptions.map(channelOf) }, 'outbound replication link open');
       },
       onClose: (s, code, reason) => {
+        this.#noteErrors(s);
         if (o.session === s) o.session = null;
         if (o.stopped || this.#stopped) return;
         o.state = 'closed';
         o.error = `link closed (${code}): ${reason}`;
         this.#logger.info({ peer: s.peer, code, reason }, 'outbound replication link closed; reconnecting');
-        if (code === CLOSE_CODES.SUBSCRIPTIONS_CHANGED) o.attempt = 0;
+        if (code === CLOSE_CODES.SUBSCRIPTIONS_CHANGED || code === CLOSE_CODES.TABLE_DROPPED) o.attempt = 0;
         this.#retry(o);
       },
     }, result.connection, { peer: o.node.name, direction: 'out', subscriptions: o.node.subscriptions });
@@ -321,23 +348,27 @@ export class Replication {
     const publishing = new Set<string>();
     for (const n of this.peers.list()) for (const s of n.subscriptions) if (s.publish) publishing.add(`out:${n.name}\u0000${s.database}\u0000${s.table}`);
     for (const { value: r } of this.#inboundStore.getRange()) for (const s of r.subscriptions) if (s.publish) publishing.add(`in:${r.name}\u0000${s.database}\u0000${s.table}`);
+    const positions = new Map<string, number>();
+    for (const [link, db, table, seq] of this.cursors.allAcked()) positions.set(`${link}\u0000${db}\u0000${table}`, seq);
+    // The in-memory position of a live stream is fresher than the persisted one (which is
+    // written at most every 200 ms, and not at all before the first ack is saved).
+    const live = [...this.#outbound.values()].map((o) => o.session).filter((s): s is Session => !!s).concat([...this.#inbound.values()]);
+    for (const s of live) {
+      for (const snd of s.senders.values()) {
+        const k = `${s.link}\u0000${snd.db}\u0000${snd.table}`;
+        if (snd.ackedSeq > 0) positions.set(k, Math.max(positions.get(k) ?? 0, snd.ackedSeq));
+      }
+    }
     const byTable = new Map<string, [string, number][]>();
-    for (const [link, db, table, seq] of this.cursors.allAcked()) {
-      if (!publishing.has(`${link}\u0000${db}\u0000${table}`)) continue;
-      const k = `${db}\u0000${table}`;
-      const list = byTable.get(k) ?? [];
-      // The in-memory position of a live stream is fresher than the persisted one.
-      const live = this.#liveSender(link, db, table)?.ackedSeq;
-      list.push([link, Math.max(seq, live ?? 0)]);
-      byTable.set(k, list);
+    for (const [k, seq] of positions) {
+      if (!publishing.has(k)) continue;
+      const [link, db, table] = k.split('\u0000') as [string, string, string];
+      const tk = `${db}\u0000${table}`;
+      const list = byTable.get(tk) ?? [];
+      list.push([link, seq]);
+      byTable.set(tk, list);
     }
     return (db, table) => byTable.get(`${db}\u0000${table}`) ?? [];
-  }
-
-  #liveSender(link: string, db: string, table: string) {
-    const [dir, name] = [link.slice(0, link.indexOf(':')), link.slice(link.indexOf(':') + 1)];
-    const s = dir === 'out' ? this.#outbound.get(name)?.session : this.#inbound.get(name);
-    return s?.senders.get(`${db}\u0000${table}`);
   }
 
   /** One retention pass (also run periodically). */
@@ -345,6 +376,11 @@ export class Replication {
     if (this.#retentionRunning) return this.#retentionRunning;
     const { records, changelog } = this.#services;
     this.#retentionRunning = runRetention({ records, changelog, cursors: this.cursors, logger: this.#logger }, this.#config.retention, this.#ackedFor())
+      .then((reports) => {
+        this.lastRetentionRunAt = Date.now();
+        if (reports.length) this.lastTrim = { at: this.lastRetentionRunAt, reports };
+        return reports;
+      })
       .finally(() => { this.#retentionRunning = null; });
     return this.#retentionRunning;
   }
@@ -352,12 +388,12 @@ export class Replication {
   // ---- status -------------------------------------------------------------------------------
 
   #statusContext(): StatusContext {
-    return { records: this.#services.records, changelog: this.#services.changelog, cursors: this.cursors, heartbeatMs: this.#config.heartbeatMs };
+    return { records: this.#services.records, changelog: this.#services.changelog, cursors: this.cursors, heartbeatMs: this.#config.heartbeatMs, recreateDropped: this.#config.recreateDroppedTables, streamError: (l, d, t) => this.streamError(l, d, t) };
   }
 
   /** cluster_status body (3.x shape plus FerryDB's per-subscription figures). */
   status(): Record<string, unknown> {
-    if (!this.enabled) return { is_enabled: false, node_name: this.nodeName };
+    if (!this.enabled) return { is_enabled: false, node_name: this.nodeName, retention: this.retentionStatus() };
     const outbound = [...this.#outbound.values()].map((o) => ({
       node_name: o.node.name, host_address: o.node.host, host_port: o.node.port, state: o.state,
       ...(o.state !== 'open' && o.error ? { error: o.error } : {}),
@@ -375,7 +411,19 @@ export class Replication {
         subscriptions: (s?.subscriptions ?? r.subscriptions).map((x) => subscriptionStatus(this.#statusContext(), `in:${r.name}`, x, s)),
       };
     });
-    return { is_enabled: true, node_name: this.nodeName, status: { outbound_connections: outbound, inbound_connections: inbound } };
+    return { is_enabled: true, node_name: this.nodeName, status: { outbound_connections: outbound, inbound_connections: inbound }, retention: this.retentionStatus() };
+  }
+
+  /** When retention last ran and what it last trimmed (also shown with clustering off). */
+  retentionStatus(): Record<string, unknown> {
+    return {
+      interval_ms: this.#opts.retentionIntervalMs ?? this.#config.retention.intervalMs,
+      last_run: this.lastRetentionRunAt ? new Date(this.lastRetentionRunAt).toISOString() : null,
+      last_trim: this.lastTrim ? {
+        at: new Date(this.lastTrim.at).toISOString(),
+        tables: this.lastTrim.reports.map((r) => ({ database: r.database, table: r.table, trimmed_through: r.through, removed: r.removed, ...(r.behind.length ? { peers_behind: r.behind } : {}) })),
+      } : null,
+    };
   }
 
   /** Compact figures for system_information. */

@@ -20,6 +20,10 @@ export const CLOSE_CODES = {
   HANDSHAKE_FAILED: 4006,
   /** Applying a batch failed on the receiver (storage error); retried after reconnect. */
   APPLY_FAILED: 4007,
+  /** The sender could not build a batch; the peer resubscribes from its durable cursor. */
+  SEND_FAILED: 4008,
+  /** A subscribed table was dropped on the receiving side; the link restarts its streams. */
+  TABLE_DROPPED: 4009,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
