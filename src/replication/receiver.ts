@@ -208,13 +208,15 @@ export class Receiver {
     }).catch((err: unknown) => { done(null); this.#fail(err); });
     this.#acks = this.#acks.then(async () => {
       const r = await outcome;
-      if (!r || this.#closed) return;
+      if (!r) return;
+      // Committed while the link was closing: count it, but there is nobody to ack to.
+      if (this.#closed) { if (r.result.positioned) this.#count(r.entries, r.result); return; }
       if (!r.result.positioned) { this.#fail(new Error('an earlier batch of this stream was not applied')); return; }
       this.#applied(header, r.entries, r.result);
     });
   }
 
-  #applied(header: BatchHeader, entries: ChangeEntry[], r: ApplyResult): void {
+  #count(entries: ChangeEntry[], r: ApplyResult): void {
     this.rowsReceived += entries.length;
     this.rowsApplied += r.applied;
     this.duplicates += r.duplicates;
@@ -222,6 +224,10 @@ export class Receiver {
     this.session.rowsReceived += entries.length;
     this.session.rowsApplied += r.applied;
     this.session.batchesApplied++;
+  }
+
+  #applied(header: BatchHeader, entries: ChangeEntry[], r: ApplyResult): void {
+    this.#count(entries, r);
     this.#schedulePersist();
     this.appliedSeq = header.snap ? header.snap.at : header.last;
     this.lastAppliedAt = Date.now();

@@ -17,6 +17,8 @@ import { channelOf, PeerRegistry, type NodeRecord, type Subscription } from './p
 import { CLOSE_CODES } from './protocol/close-codes.js';
 import { COMPRESSION, type Compression, type encodeBatchFrame } from './protocol/frame-codec.js';
 import { NODE_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, REPLICATION_PATH } from './protocol/messages.js';
+import { keepsDialling, fromWire, mergeSubscriptions, sameSubscriptions } from './link-edits.js';
+import type { ManifestMessage } from './protocol/messages.js';
 import { runRetention, type TrimReport } from './retention.js';
 import { Session, type SessionDeps } from './session.js';
 import { connectionStatus, subscriptionStatus, type StatusContext } from './status.js';
@@ -31,7 +33,7 @@ export interface ReplicationOptions {
   compression?: Compression;
 }
 
-type LinkState = 'connecting' | 'open' | 'closed' | 'unauthorized' | 'version_mismatch' | 'refused' | 'disabled';
+type LinkState = 'connecting' | 'open' | 'closed' | 'unauthorized' | 'version_mismatch' | 'refused' | 'disabled' | 'removed_by_peer';
 
 interface Outbound {
   node: NodeRecord;
@@ -51,6 +53,12 @@ interface InboundRecord {
   port: number;
   subscriptions: Subscription[];
   lastSeen: number;
+  /** An edit made on this (dialled) side, in this node's view, not yet confirmed by the dialler's HELLO. */
+  pending?: Subscription[];
+  /** `merge`: pending lists additions to whatever the dialler has; `replace`: the whole new list. */
+  pendingMode?: 'merge' | 'replace';
+  /** The dialler ran remove_node for this node (epoch ms). */
+  removedByPeer?: number;
 }
 
 const NODE_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
@@ -71,6 +79,10 @@ export class Replication {
   readonly #logger: Logger;
   readonly #opts: ReplicationOptions;
   readonly #inboundStore: KvStore<InboundRecord>;
+  /** Diallers this node removed (name -> epoch ms): refused until they are added again. */
+  readonly #removedStore: KvStore<number>;
+  /** Pending edit decided at HELLO, sent once the link is open. */
+  readonly #helloPending = new WeakMap<Session, Subscription[]>();
   readonly #outbound = new Map<string, Outbound>();
   readonly #inbound = new Map<string, Session>();
   #listener: ReplicationListener | null = null;
@@ -90,6 +102,7 @@ export class Replication {
     this.peers = new PeerRegistry(engine);
     this.cursors = new CursorStore(engine);
     this.#inboundStore = engine.openStore<InboundRecord>('replication:inbound');
+    this.#removedStore = engine.openStore<number>('replication:removed');
   }
 
   get nodeName(): string {
@@ -147,6 +160,12 @@ export class Replication {
     return this.#port;
   }
 
+  #write(fn: () => void): Promise<void> {
+    const p = this.#services.records.engine.transaction(fn).then(() => undefined);
+    this.#track(p.catch((err: unknown) => this.#logger.warn({ err }, 'could not store a replication record')));
+    return p;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -201,26 +220,81 @@ export class Replication {
 
   #accept(conn: PeerConnection, peer: string): void {
     if (this.#stopped) { conn.close(CLOSE_CODES.SHUTDOWN, 'node shutting down'); return; }
-    const old = this.#inbound.get(peer);
     const session = new Session({
       ...this.#sessionDeps(),
-      onHello: (s, subs) => this.#track(this.#recordInbound(s, subs).catch((err: unknown) => this.#logger.warn({ err, peer: s.peer }, 'could not record the inbound subscriptions'))),
-      onOpen: (s) => this.#logger.info({ peer: s.peer, address: conn.remoteAddress, subscriptions: s.subscriptions.map(channelOf) }, 'inbound replication link open'),
+      onHello: (s, subs, added) => this.#onHello(s, subs, added),
+      onOpen: (s) => {
+        this.#logger.info({ peer: s.peer, address: conn.remoteAddress, subscriptions: s.subscriptions.map(channelOf) }, 'inbound replication link open');
+        // An edit made here while the dialler was away (or just now) goes over the link.
+        const pending = this.#helloPending.get(s);
+        if (pending) s.sendManifest(pending);
+      },
       onClose: (s, code, reason) => {
         this.#noteErrors(s);
         if (this.#inbound.get(peer) === s) this.#inbound.delete(peer);
         this.#logger.info({ peer, code, reason }, 'inbound replication link closed');
         const rec = this.#inboundStore.get(peer);
-        if (rec) return this.#services.records.engine.transaction(() => this.#inboundStore.put(peer, { ...rec, lastSeen: Date.now() })).then(() => undefined);
-        return undefined;
+        if (!rec || !s.isHelloAccepted) return undefined;
+        const removed = code === CLOSE_CODES.NODE_REMOVED ? { removedByPeer: Date.now() } : {};
+        if (removed.removedByPeer) this.#logger.warn({ peer }, 'the dialling peer removed this node (remove_node on the peer); its entry stays here, marked removed_by_peer, until remove_node');
+        return this.#write(() => this.#inboundStore.put(peer, { ...rec, ...removed, lastSeen: Date.now() }));
       },
     }, conn, { peer, direction: 'in' });
+    const old = this.#inbound.get(peer);
     this.#inbound.set(peer, session);
     old?.close(CLOSE_CODES.REPLACED, 'replaced by a newer link from the same node');
   }
 
-  async #recordInbound(s: Session, subs: Subscription[]): Promise<void> {
-    await this.#services.records.engine.transaction(() => this.#inboundStore.put(s.peer, { name: s.peer, address: s.connection.remoteAddress, port: s.connection.remotePort, subscriptions: subs, lastSeen: Date.now() }));
+  /** The dialler's HELLO: refuse a removed peer or a duplicate link, record the subscriptions. */
+  #onHello(s: Session, subs: Subscription[], added: number | undefined): boolean {
+    const removedAt = this.#removedStore.get(s.peer);
+    if (removedAt !== undefined) {
+      if (added === undefined || added <= removedAt) {
+        this.#logger.warn({ peer: s.peer }, 'refused a replication link: this node removed that peer (remove_node); add it again on either side to reconnect');
+        s.sendManifest([], true);
+        s.close(CLOSE_CODES.NODE_REMOVED, `${this.nodeName} removed ${s.peer} from its manifest`);
+        return false;
+      }
+      void this.#write(() => this.#removedStore.remove(s.peer));
+    }
+    // Both nodes dialled each other: one link per pair.
+    const mine = this.peers.get(s.peer);
+    const rec = this.#inboundStore.get(s.peer);
+    let pending = rec?.pending ? (rec.pendingMode === 'merge' ? mergeSubscriptions(subs, rec.pending) : rec.pending) : undefined;
+    // The peer removed us earlier and now dials again: its link replaces our stale entry.
+    if (mine?.removedByPeer) void this.#dropOutbound(s.peer);
+    if (mine && !mine.removedByPeer) {
+      if (keepsDialling(this.nodeName, s.peer)) {
+        s.close(CLOSE_CODES.DUPLICATE_LINK, `${this.nodeName} already dials ${s.peer}: one link per pair, merge the subscriptions into it`);
+        return false;
+      }
+      pending = mergeSubscriptions(pending ?? subs, mine.subscriptions);
+      this.#logger.info({ peer: s.peer }, 'both nodes dialled each other: keeping the peer\'s link and merging this node\'s subscriptions into it');
+      void this.#dropOutbound(s.peer);
+    }
+    if (pending && sameSubscriptions(pending, subs)) pending = undefined;
+    s.isHelloAccepted = true;
+    if (pending) this.#helloPending.set(s, pending);
+    this.#track(this.#recordInbound(s, subs, pending).catch((err: unknown) => this.#logger.warn({ err, peer: s.peer }, 'could not record the inbound subscriptions')));
+    return true;
+  }
+
+  /** Stops dialling a peer and forgets its manifest entry (its link is replaced by the peer's). */
+  async #dropOutbound(name: string): Promise<void> {
+    const o = this.#outbound.get(name);
+    if (o) {
+      o.stopped = true;
+      if (o.timer) clearTimeout(o.timer);
+      o.dialing?.abort();
+      o.session?.close(CLOSE_CODES.DUPLICATE_LINK, 'one link per pair: the peer\'s link carries these subscriptions');
+      this.#outbound.delete(name);
+    }
+    await this.peers.remove(name);
+    await this.cursors.forgetLink(`out:${name}`);
+  }
+
+  async #recordInbound(s: Session, subs: Subscription[], pending: Subscription[] | undefined): Promise<void> {
+    await this.#services.records.engine.transaction(() => this.#inboundStore.put(s.peer, { name: s.peer, address: s.connection.remoteAddress, port: s.connection.remotePort, subscriptions: subs, lastSeen: Date.now(), ...(pending ? { pending, pendingMode: 'replace' as const } : {}) }));
     await this.cursors.forgetLink(s.link, (db, table) => subs.some((x) => x.database === db && x.table === table));
   }
 
@@ -229,7 +303,36 @@ export class Replication {
   #startOutbound(node: NodeRecord): void {
     const o: Outbound = { node, state: 'connecting', error: null, attempt: 0, session: null, timer: null, nextAttemptAt: null, stopped: false, dialing: null };
     this.#outbound.set(node.name, o);
+    if (node.removedByPeer) { this.#markRemovedByPeer(o, node.removedByPeer); return; }
     void this.#connect(o);
+  }
+
+  /** The peer removed this node: stop dialling, keep the entry (shown, removable) until remove_node. */
+  #markRemovedByPeer(o: Outbound, at = Date.now()): void {
+    o.stopped = true;
+    if (o.timer) clearTimeout(o.timer);
+    o.timer = null;
+    o.nextAttemptAt = null;
+    o.state = 'removed_by_peer';
+    o.error = `${o.node.name} removed this node at ${new Date(at).toISOString()} (remove_node on ${o.node.name}); not reconnecting. remove_node forgets this entry; update_node or add_node here reconnects`;
+    if (!o.node.removedByPeer) {
+      o.node = { ...o.node, removedByPeer: at };
+      this.#logger.warn({ peer: o.node.name }, 'the peer removed this node; stopped dialling it');
+      this.#track(this.peers.put(o.node).catch(() => undefined));
+    }
+  }
+
+  /** The acceptor edited the link (or removed it): store the new list and reconnect with it. */
+  #onManifest(o: Outbound, msg: ManifestMessage): void {
+    if (msg.removed) {
+      this.#markRemovedByPeer(o);
+      o.session?.close(CLOSE_CODES.NODE_REMOVED, 'removed by the peer');
+      return;
+    }
+    const subscriptions = msg.subs.map(fromWire);
+    if (sameSubscriptions(subscriptions, o.node.subscriptions)) return;
+    this.#logger.info({ peer: o.node.name, subscriptions: subscriptions.map(channelOf) }, 'the peer edited the link\'s subscriptions; reconnecting with them');
+    this.#track(this.updateNode({ ...o.node, subscriptions }).catch((err: unknown) => this.#logger.warn({ err, peer: o.node.name }, 'could not apply the peer\'s subscription edit')));
   }
 
   async #connect(o: Outbound): Promise<void> {
@@ -269,6 +372,7 @@ export class Replication {
     }
     const session = new Session({
       ...this.#sessionDeps(),
+      onManifest: (_s, msg) => this.#onManifest(o, msg),
       onOpen: (s) => {
         o.state = 'open';
         o.error = null;
@@ -279,13 +383,19 @@ export class Replication {
         this.#noteErrors(s);
         if (o.session === s) o.session = null;
         if (o.stopped || this.#stopped) return;
+        if (code === CLOSE_CODES.NODE_REMOVED) { this.#markRemovedByPeer(o); return; }
+        if (code === CLOSE_CODES.DUPLICATE_LINK) {
+          // The peer also dials us and keeps its link: merge our subscriptions into it.
+          this.#logger.info({ peer: s.peer }, 'both nodes dialled each other: the peer keeps its link; merging this node\'s subscriptions into it');
+          return this.#yieldTo(o);
+        }
         o.state = 'closed';
         o.error = `link closed (${code}): ${reason}`;
         this.#logger.info({ peer: s.peer, code, reason }, 'outbound replication link closed; reconnecting');
         if (code === CLOSE_CODES.SUBSCRIPTIONS_CHANGED || code === CLOSE_CODES.TABLE_DROPPED) o.attempt = 0;
         this.#retry(o);
       },
-    }, result.connection, { peer: o.node.name, direction: 'out', subscriptions: o.node.subscriptions });
+    }, result.connection, { peer: o.node.name, direction: 'out', subscriptions: o.node.subscriptions, added: o.node.addedTime });
     o.session = session;
   }
 
@@ -297,14 +407,53 @@ export class Replication {
     o.timer.unref();
   }
 
+  /** Our dialler yields to the peer's link: its list becomes a pending edit of the inbound link. */
+  async #yieldTo(o: Outbound): Promise<void> {
+    const name = o.node.name;
+    const subs = o.node.subscriptions;
+    await this.#dropOutbound(name);
+    if (!this.#inboundStore.get(name)) await this.#write(() => this.#inboundStore.put(name, { name, address: o.node.host, port: o.node.port, subscriptions: [], lastSeen: 0 }));
+    await this.editInbound(name, subs, 'merge');
+  }
+
   // ---- manifest changes (called by the operations) -------------------------------------
 
+  /** True when the peer dials this node (an inbound link record exists) and this node does not dial it. */
+  isDialledBy(name: string): boolean {
+    const mine = this.peers.get(name);
+    return (!mine || !!mine.removedByPeer) && this.#inboundStore.get(name) !== undefined && !this.#inboundStore.get(name)!.removedByPeer;
+  }
+
+  /**
+   * Edits the link the peer dialled (add_node merges, update_node replaces): stored as pending
+   * and sent over the link; the dialler stores it and reconnects with it.
+   */
+  async editInbound(name: string, subscriptions: Subscription[], mode: 'merge' | 'replace'): Promise<void> {
+    const rec = this.#inboundStore.get(name);
+    if (!rec) throw new Error(`no inbound link from '${name}'`);
+    const live = this.#inbound.get(name);
+    let pending: Subscription[], pendingMode: 'merge' | 'replace';
+    if (mode === 'replace') { pending = subscriptions; pendingMode = 'replace'; }
+    else if (live?.isOpen) { pending = mergeSubscriptions(rec.pendingMode === 'replace' && rec.pending ? rec.pending : live.subscriptions, subscriptions); pendingMode = 'replace'; }
+    else { pending = mergeSubscriptions(rec.pending ?? [], subscriptions); pendingMode = rec.pendingMode ?? 'merge'; }
+    await this.#write(() => this.#inboundStore.put(name, { ...rec, pending, pendingMode }));
+    if (live?.isOpen) live.sendManifest(pending);
+  }
+
   async addNode(node: NodeRecord): Promise<void> {
+    const old = this.#outbound.get(node.name);
+    if (old) { old.stopped = true; if (old.timer) clearTimeout(old.timer); old.dialing?.abort(); this.#outbound.delete(node.name); }
     await this.peers.put(node);
+    if (this.#removedStore.get(node.name) !== undefined) await this.#write(() => this.#removedStore.remove(node.name));
     if (this.enabled && !this.#stopped && this.#listener) this.#startOutbound(node);
   }
 
   async updateNode(node: NodeRecord): Promise<void> {
+    if (node.removedByPeer) {
+      // An explicit edit here is a new intent: dial again (the peer accepts a re-added node).
+      const { removedByPeer: _r, ...rest } = node;
+      return this.addNode({ ...rest, addedTime: Date.now() });
+    }
     await this.peers.put(node);
     const link = `out:${node.name}`;
     await this.cursors.forgetLink(link, (db, table) => node.subscriptions.some((s) => s.database === db && s.table === table));
@@ -334,8 +483,14 @@ export class Replication {
       await this.cursors.forgetLink(`out:${name}`);
     }
     if (inbound) {
-      await this.#services.records.engine.transaction(() => this.#inboundStore.remove(name));
-      this.#inbound.get(name)?.close(CLOSE_CODES.NODE_REMOVED, 'node removed from the manifest');
+      // The dialler learns it over the link (or when it next dials) and stops dialling.
+      await this.#services.records.engine.transaction(() => {
+        this.#inboundStore.remove(name);
+        if (!inbound.removedByPeer) this.#removedStore.put(name, Date.now());
+      });
+      const live = this.#inbound.get(name);
+      if (live?.isOpen) live.sendManifest([], true);
+      live?.close(CLOSE_CODES.NODE_REMOVED, 'node removed from the manifest');
       await this.cursors.forgetLink(`in:${name}`);
     }
     return true;
@@ -405,8 +560,10 @@ export class Replication {
       const s = this.#inbound.get(r.name) ?? null;
       return {
         node_name: r.name, host_address: s?.connection.remoteAddress ?? r.address, host_port: s?.connection.remotePort ?? r.port,
-        state: s?.isOpen ? 'open' : 'closed',
-        ...(!s?.isOpen ? { error: 'peer not connected', last_seen: new Date(r.lastSeen).toISOString() } : {}),
+        state: s?.isOpen ? 'open' : r.removedByPeer ? 'removed_by_peer' : 'closed',
+        dialled_by_peer: true,
+        ...(!s?.isOpen ? { error: r.removedByPeer ? `${r.name} removed this node at ${new Date(r.removedByPeer).toISOString()} (remove_node on ${r.name}); remove_node here forgets this entry` : 'peer not connected', last_seen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null } : {}),
+        ...(r.pending ? { pending_subscriptions: r.pending.map((x) => ({ channel: channelOf(x), publish: x.publish, subscribe: x.subscribe })) } : {}),
         ...connectionStatus(s),
         subscriptions: (s?.subscriptions ?? r.subscriptions).map((x) => subscriptionStatus(this.#statusContext(), `in:${r.name}`, x, s)),
       };

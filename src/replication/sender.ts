@@ -149,6 +149,9 @@ export class Sender {
       this.#nextAfter = req.after;
       this.lastSentSeq = req.after;
       this.state = 'streaming';
+      // The receiver's durable cursor proves it applied everything through `after`, even when
+      // the ack of the last batch was lost with the previous link.
+      if (req.after > this.ackedSeq) { this.ackedSeq = req.after; this.#schedulePersist(); }
     }
     // The answer to SUB: the receiver is streaming (or syncing) from now on, even if no row
     // follows for a long time. A resync already sent its own notice.

@@ -12,7 +12,7 @@ import { mirrorOf, toWire, type Subscription } from './peers.js';
 import { ProtocolError } from './protocol/bytes.js';
 import { CLOSE_CODES } from './protocol/close-codes.js';
 import { decodeBatchBody, decodeFrame, encodeBatchFrame, encodeControl, type Compression } from './protocol/frame-codec.js';
-import { FRAME_TYPES, type HelloMessage, type SubMessage } from './protocol/messages.js';
+import { FRAME_TYPES, type HelloMessage, type ManifestMessage, type SubMessage } from './protocol/messages.js';
 import { droppedLocally, Receiver } from './receiver.js';
 import { Sender, type BatchLimits } from './sender.js';
 
@@ -28,8 +28,13 @@ export interface SessionDeps {
   recreateDropped: boolean;
   /** Batch encoder (tests inject failures). */
   encode?: typeof encodeBatchFrame;
-  /** Acceptor: the dialler's HELLO arrived (subscriptions already mirrored). */
-  onHello?(session: Session, subs: Subscription[]): void;
+  /**
+   * Acceptor: the dialler's HELLO arrived (subscriptions already mirrored). Returning false
+   * refuses the link (the callback closes it with its reason).
+   */
+  onHello?(session: Session, subs: Subscription[], added: number | undefined): boolean;
+  /** Dialler: the acceptor edited or removed the link. */
+  onManifest?(session: Session, msg: ManifestMessage): void;
   onOpen?(session: Session): void;
   onClose(session: Session, code: number, reason: string): void | Promise<void>;
 }
@@ -43,6 +48,8 @@ export class Session {
   readonly connection: PeerConnection;
   subscriptions: Subscription[];
   isOpen = false;
+  /** Acceptor: the dialler's HELLO was accepted (a refused link leaves no trace). */
+  isHelloAccepted = false;
   closeReason: string | null = null;
   readonly senders = new Map<string, Sender>();
   readonly receivers = new Map<string, Receiver>();
@@ -54,7 +61,7 @@ export class Session {
   /** Resolves once the link closed and every stream flushed its positions. */
   readonly done = new Promise<void>((resolve) => { this.#resolveDone = resolve; });
 
-  constructor(deps: SessionDeps, connection: PeerConnection, opts: { peer: string; direction: 'out' | 'in'; subscriptions?: Subscription[] }) {
+  constructor(deps: SessionDeps, connection: PeerConnection, opts: { peer: string; direction: 'out' | 'in'; subscriptions?: Subscription[]; added?: number }) {
     this.#deps = deps;
     this.peer = opts.peer;
     this.direction = opts.direction;
@@ -65,9 +72,15 @@ export class Session {
     this.#handshakeTimer = setTimeout(() => this.close(CLOSE_CODES.HANDSHAKE_FAILED, 'handshake timed out'), Math.max(10_000, deps.heartbeatMs * 2));
     this.#handshakeTimer.unref();
     if (this.direction === 'out') {
-      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire) };
+      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire), ...(opts.added !== undefined ? { added: opts.added } : {}) };
       connection.send(encodeControl(hello));
     }
+  }
+
+  /** Acceptor: tells the dialler the link's new subscription list (in this node's view), or that it was removed. */
+  sendManifest(subs: Subscription[], removed = false): void {
+    const mirrored = subs.map((s) => toWire({ ...s, publish: s.subscribe, subscribe: s.publish }));
+    this.connection.send(encodeControl({ type: FRAME_TYPES.MANIFEST, subs: mirrored, ...(removed ? { removed: true } : {}) }));
   }
 
   close(code: number, reason: string): void {
@@ -84,7 +97,7 @@ export class Session {
           if (this.direction !== 'in' || this.isOpen) throw new ProtocolError('unexpected HELLO');
           if (f.node !== this.peer) throw new ProtocolError(`HELLO from '${f.node}' on a link authenticated as '${this.peer}'`);
           this.subscriptions = f.subs.map(mirrorOf);
-          this.#deps.onHello?.(this, this.subscriptions);
+          if (this.#deps.onHello && !this.#deps.onHello(this, this.subscriptions, f.added)) return;
           this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self }));
           this.#begin();
           return;
@@ -96,6 +109,10 @@ export class Session {
           return;
         case FRAME_TYPES.SUB:
           this.#onSub(f);
+          return;
+        case FRAME_TYPES.MANIFEST:
+          if (this.direction !== 'out') throw new ProtocolError('MANIFEST from the dialling side');
+          this.#deps.onManifest?.(this, f);
           return;
         case FRAME_TYPES.ACK:
           this.senders.get(key(f.db, f.table))?.onAck(f);

@@ -24,6 +24,8 @@ export const CLOSE_CODES = {
   SEND_FAILED: 4008,
   /** A subscribed table was dropped on the receiving side; the link restarts its streams. */
   TABLE_DROPPED: 4009,
+  /** Both nodes dialled each other: the node whose name sorts first keeps its link (one link per pair). */
+  DUPLICATE_LINK: 4010,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
