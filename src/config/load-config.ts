@@ -18,7 +18,8 @@ export interface Config {
     batch: { maxRows: number; maxBytes: number; lingerMs: number; maxInFlight: number };
     heartbeatMs: number;
     reconnect: { minMs: number; maxMs: number };
-    retention: { maxAgeMs: number; maxEntries: number };
+    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
+    recreateDroppedTables: boolean;
   };
   mqtt: { network: { port: number } };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
