@@ -274,7 +274,9 @@ export class Users {
   #resolve(s: StoredUser): User {
     let u = this.#resolved.get(s.username);
     if (!u || u.active !== s.active || u.role.id !== s.role) {
-      u = { username: s.username, role: this.roles.byId(s.role) ?? NO_ROLE, active: s.active, ...(this.#schema ? { schema: this.#schema } : {}) };
+      u = { username: s.username, role: this.roles.byId(s.role) ?? NO_ROLE, active: s.active };
+      // Not enumerable: a User serialised anywhere shows only its public fields.
+      if (this.#schema) Object.defineProperty(u, 'schema', { value: this.#schema, enumerable: false });
       this.#resolved.set(s.username, u);
     }
     return u;

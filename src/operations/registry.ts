@@ -40,6 +40,12 @@ export class OperationRegistry {
     }
   }
 
+  /** Registers an operation, replacing one of the same name if present (the users module owns user_info/list_users wherever else they were registered first). */
+  override(def: OperationDef): void {
+    this.#ops.delete(def.name);
+    this.register(def);
+  }
+
   has(name: string): boolean {
     return this.#ops.has(name);
   }
