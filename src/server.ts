@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { registerSqlOperation } from './sql/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -73,6 +74,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sql = registerSqlOperation(registry);
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   let server: Server | null = null;
   let closed = false;
@@ -120,6 +122,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         });
       }
       await services.jobs.idle();
+      await sql.close();
       await engine.close();
       logger.info('node stopped');
     },

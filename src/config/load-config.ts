@@ -19,6 +19,7 @@ export interface Config {
     reconnect: { minMs: number; maxMs: number };
     retention: { maxAgeMs: number; maxEntries: number };
   };
+  sql: { maxRows: number; sliceMs: number };
   mqtt: { network: { port: number } };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   admin: { username: string | null; password: string | null };

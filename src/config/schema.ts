@@ -51,6 +51,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.reconnect.maxMs', type: 'int', default: 5000, min: 100, doc: 'Largest reconnect delay.' },
   { path: 'clustering.retention.maxAgeMs', type: 'int', default: 7 * 24 * 3600 * 1000, min: 1000, doc: 'Change-log entries older than this are dropped even if a peer has not acknowledged them (the peer is then resynced).' },
   { path: 'clustering.retention.maxEntries', type: 'int', default: 50_000_000, min: 1000, doc: 'Most change-log entries kept; older ones are dropped past this (peers behind are resynced).' },
+  { path: 'sql.maxRows', type: 'int', default: 1_000_000, min: 1, doc: 'Most rows one SQL statement may return, hold (sort, group, join, distinct) or write; a statement past it is refused with a 400.' },
+  { path: 'sql.sliceMs', type: 'int', default: 5, min: 1, max: 1000, doc: 'A long SQL statement yields to the event loop after running this many ms, so other requests keep their latency.' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },

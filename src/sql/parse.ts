@@ -1,0 +1,101 @@
+/**
+ * Text -> statement: normalise (literals become parameters), then parse the normalised text
+ * once and keep the translated statement in an LRU cache, so repeated statements that differ
+ * only in literals skip the parser. Long statements are parsed in a worker thread so the event
+ * loop stays free. Parser errors become 400s naming the position and token.
+ */
+import { Worker } from 'node:worker_threads';
+import { DbError, invalid } from '../errors/db-error.js';
+import type { Statement } from './ast.js';
+import { describePosition, normalise } from './lexer.js';
+import { parseText } from './sql-parser.js';
+import { translate } from './translate.js';
+
+const CACHE_SIZE = 1000;
+/** Normalised statements longer than this are parsed in the worker (about 1 ms of parsing). */
+const WORKER_THRESHOLD_CHARS = 2000;
+
+export interface ParsedSql {
+  statement: Statement;
+  params: unknown[];
+}
+
+interface ParseFailure { message: string; offset: number | null }
+
+export class SqlParser {
+  readonly #cache = new Map<string, Statement>();
+  #worker: Worker | undefined;
+  #pending = new Map<number, (r: { ast?: unknown; error?: ParseFailure }) => void>();
+  #nextId = 1;
+
+  /** Parses a statement; synchronous (returns a value, not a promise) on a cache hit. */
+  parse(sql: string): ParsedSql | Promise<ParsedSql> {
+    if (typeof sql !== 'string' || !sql.trim()) throw invalid(`'sql' must be a non-empty string`);
+    const norm = normalise(sql);
+    const cached = this.#cache.get(norm.text);
+    if (cached) {
+      this.#cache.delete(norm.text);
+      this.#cache.set(norm.text, cached);
+      return { statement: cached, params: norm.params };
+    }
+    const finish = (ast: unknown): ParsedSql => {
+      const statement = translate(ast, norm.params.length);
+      this.#cache.set(norm.text, statement);
+      if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
+      return { statement, params: norm.params };
+    };
+    const fail = (f: ParseFailure): never => {
+      const where = f.offset === null ? '' : ` at ${describePosition(sql, norm.originalOffset(f.offset))}`;
+      throw invalid(`SQL syntax error${where}`);
+    };
+    if (norm.text.length <= WORKER_THRESHOLD_CHARS) {
+      let ast: unknown;
+      try {
+        ast = parseText(norm.text);
+      } catch (err) {
+        fail(toFailure(err));
+      }
+      return finish(ast);
+    }
+    return this.#parseInWorker(norm.text).then((r) => (r.error ? fail(r.error) : finish(r.ast)));
+  }
+
+  #parseInWorker(text: string): Promise<{ ast?: unknown; error?: ParseFailure }> {
+    if (!this.#worker) {
+      const w = new Worker(new URL('./parse-worker.js', import.meta.url));
+      w.unref();
+      w.on('message', (m: { id: number; ast?: unknown; error?: ParseFailure }) => {
+        const done = this.#pending.get(m.id);
+        this.#pending.delete(m.id);
+        done?.(m);
+      });
+      w.on('error', (err) => this.#failAll(err));
+      w.on('exit', () => { this.#worker = undefined; this.#failAll(new Error('parser worker exited')); });
+      this.#worker = w;
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#worker!.postMessage({ id, text });
+    });
+  }
+
+  #failAll(err: unknown): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const done of pending) done({ error: { message: String(err), offset: null } });
+  }
+
+  async close(): Promise<void> {
+    const w = this.#worker;
+    this.#worker = undefined;
+    if (w) await w.terminate();
+  }
+}
+
+function toFailure(err: unknown): ParseFailure {
+  if (err instanceof DbError) throw err;
+  const e = err as { message?: string; location?: { start?: { offset?: number } } };
+  if (err instanceof RangeError) return { message: 'statement too deeply nested', offset: null };
+  return { message: String(e?.message ?? err), offset: e?.location?.start?.offset ?? null };
+}
