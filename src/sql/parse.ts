@@ -31,21 +31,27 @@ export class SqlParser {
   /** Parses a statement; synchronous (returns a value, not a promise) on a cache hit. */
   parse(sql: string): ParsedSql | Promise<ParsedSql> {
     if (typeof sql !== 'string' || !sql.trim()) throw invalid(`'sql' must be a non-empty string`);
-    const norm = normalise(sql);
-    const cached = this.#cache.get(norm.text);
+    // EXPLAIN is ours (the grammar only knows EXPLAIN SELECT): strip it and wrap the statement.
+    const explain = /^\s*explain\s+/i.exec(sql);
+    const shift = explain ? explain[0].length : 0;
+    const norm = normalise(explain ? sql.slice(shift) : sql);
+    const key = explain ? `EXPLAIN ${norm.text}` : norm.text;
+    const cached = this.#cache.get(key);
     if (cached) {
-      this.#cache.delete(norm.text);
-      this.#cache.set(norm.text, cached);
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
       return { statement: cached, params: norm.params };
     }
     const finish = (ast: unknown): ParsedSql => {
-      const statement = translate(ast, norm.params.length);
-      this.#cache.set(norm.text, statement);
+      const inner = translate(ast, norm.params.length);
+      if (explain && inner.type === 'explain') throw invalid('EXPLAIN EXPLAIN is not a statement');
+      const statement: Statement = explain && inner.type !== 'explain' ? { type: 'explain', statement: inner } : inner;
+      this.#cache.set(key, statement);
       if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
       return { statement, params: norm.params };
     };
     const fail = (f: ParseFailure): never => {
-      const where = f.offset === null ? '' : ` at ${describePosition(sql, norm.originalOffset(f.offset))}`;
+      const where = f.offset === null ? '' : ` at ${describePosition(sql, shift + norm.originalOffset(f.offset))}`;
       throw invalid(`SQL syntax error${where}`);
     };
     if (norm.text.length <= WORKER_THRESHOLD_CHARS) {
