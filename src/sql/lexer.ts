@@ -39,6 +39,7 @@ export function normalise(sql: string): Normalised {
   let outLen = 0;
   let depth = 0;
   let prevWord = ''; // last significant token, upper-cased
+  let prefixRun = 0; // consecutive prefix operators (NOT NOT ..., - - ...): nesting in disguise
   let inByList = false;
   let glue = false; // the last token was a dot: the next one joins it without a space
   const emit = (s: string, from: number) => {
@@ -118,6 +119,8 @@ export function normalise(sql: string): Normalised {
       while (j < n && WORD.test(sql[j]!)) j++;
       const word = sql.slice(i, j);
       const upper = word.toUpperCase();
+      prefixRun = upper === 'NOT' ? prefixRun + 1 : 0;
+      if (prefixRun > MAX_NESTING) fail(`more than ${MAX_NESTING} NOTs in a row`, i);
       const nextDot = sql[j] === '.';
       const prevDot = glue;
       if (nextDot || prevDot) emit(`\`${word}\``, i);
@@ -146,6 +149,10 @@ export function normalise(sql: string): Normalised {
       i += 2;
       continue;
     }
+    if (c === '-' || c === '+' || c === '!' || c === '~') {
+      prefixRun++;
+      if (prefixRun > MAX_NESTING) fail(`more than ${MAX_NESTING} prefix operators in a row`, i);
+    } else prefixRun = 0;
     emit(c, i);
     prevWord = c;
     i++;

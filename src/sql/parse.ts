@@ -13,7 +13,9 @@ import { translate } from './translate.js';
 
 const CACHE_SIZE = 1000;
 /** Normalised statements longer than this are parsed in the worker (about 1 ms of parsing). */
-const WORKER_THRESHOLD_CHARS = 2000;
+const WORKER_THRESHOLD_CHARS = 400;
+/** A parse running longer than this is stopped (the worker is replaced) and refused. */
+const PARSE_TIMEOUT_MS = 5000;
 
 export interface ParsedSql {
   statement: Statement;
@@ -51,8 +53,12 @@ export class SqlParser {
       return { statement, params: norm.params };
     };
     const fail = (f: ParseFailure): never => {
-      const where = f.offset === null ? '' : ` at ${describePosition(sql, shift + norm.originalOffset(f.offset))}`;
-      throw invalid(`SQL syntax error${where}`);
+      if (f.offset === null) {
+        // Errors without a position (e.g. "column count doesn't match value count at row 1") say what is wrong.
+        const said = f.message.replace(/^(Error:\s*)+/, '');
+        throw invalid(said && said.length < 200 && !said.includes('\n') ? `SQL syntax error: ${said}` : 'SQL syntax error');
+      }
+      throw invalid(`SQL syntax error at ${describePosition(sql, shift + norm.originalOffset(f.offset))}`);
     };
     if (norm.text.length <= WORKER_THRESHOLD_CHARS) {
       let ast: unknown;
@@ -76,13 +82,21 @@ export class SqlParser {
         done?.(m);
       });
       w.on('error', (err) => this.#failAll(err));
-      w.on('exit', () => { this.#worker = undefined; this.#failAll(new Error('parser worker exited')); });
+      w.on('exit', () => { if (this.#worker === w) { this.#worker = undefined; this.#failAll(new Error('parser worker exited')); } });
       this.#worker = w;
     }
     const id = this.#nextId++;
+    const worker = this.#worker;
     return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#worker!.postMessage({ id, text });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ error: { message: 'the statement is too complex to parse', offset: null } });
+        if (this.#worker === worker) this.#worker = undefined;
+        void worker.terminate();
+      }, PARSE_TIMEOUT_MS);
+      timer.unref();
+      this.#pending.set(id, (r) => { clearTimeout(timer); resolve(r); });
+      worker.postMessage({ id, text });
     });
   }
 

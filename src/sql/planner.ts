@@ -16,6 +16,7 @@ import { isNull, isNumericString, sortCompare } from './values.js';
 interface SectionSpec { keys?: IndexKey[]; low?: Bound; high?: Bound; emptyOk?: boolean }
 type Constraint = Partial<Record<Section, SectionSpec>>;
 
+const SECTIONS: Section[] = ['boolean', 'number', 'string'];
 const FLIP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' };
 
 /** The top-level AND terms of a condition. */
@@ -102,20 +103,9 @@ function intersect(a: Constraint, b: Constraint): Constraint {
     const x = a[s], y = b[s];
     if (!x || !y) continue;
     const spec: SectionSpec = { low: tighter(x.low, y.low, 1), high: tighter(x.high, y.high, -1), emptyOk: Boolean(x.emptyOk && y.emptyOk) };
-    if (x.keys && y.keys) spec.keys = x.keys.filter((k) => y.keys!.includes(k));
+    if (x.keys && y.keys) { const ys = new Set(y.keys); spec.keys = x.keys.filter((k) => ys.has(k)); }
     else spec.keys = x.keys ?? y.keys;
     out[s] = spec;
-  }
-  return out;
-}
-
-function union(a: Constraint, b: Constraint): Constraint {
-  const out: Constraint = { ...a };
-  for (const s of ['boolean', 'number', 'string'] as Section[]) {
-    const x = a[s], y = b[s];
-    if (!y) continue;
-    if (!x) { out[s] = y; continue; }
-    out[s] = x.keys && y.keys && !x.low && !x.high && !y.low && !y.high ? { keys: [...new Set([...x.keys, ...y.keys])] } : { emptyOk: Boolean(x.emptyOk || y.emptyOk) };
   }
   return out;
 }
@@ -141,12 +131,24 @@ function constraintOf(e: Expr, scope: Scope, def: TableDef): { attribute: string
   if (e.kind === 'in' && !e.negated) {
     const attr = colOf(e.expr);
     if (!usable(attr)) return null;
-    let c: Constraint = {};
+    // Union of the items' constraints: key sets per section, or the whole section.
+    const keys: Partial<Record<Section, Set<IndexKey>>> = {};
+    const whole = new Set<Section>();
     for (const item of e.list) {
       const k = constantOf(item, scope.params);
       const one = k ? equalsConstraint(k.value, attr === def.hashAttribute) : null;
       if (!one) return null;
-      c = union(c, one);
+      for (const sec of SECTIONS) {
+        const spec = one[sec];
+        if (!spec) continue;
+        if (spec.keys) for (const key of spec.keys) (keys[sec] ??= new Set()).add(key);
+        else whole.add(sec);
+      }
+    }
+    const c: Constraint = {};
+    for (const sec of SECTIONS) {
+      if (whole.has(sec)) c[sec] = {};
+      else if (keys[sec]) c[sec] = { keys: [...keys[sec]!] };
     }
     return { attribute: attr, c };
   }

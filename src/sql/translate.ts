@@ -199,7 +199,8 @@ class Translator {
     const name = String(n.name).toUpperCase() as AggregateName;
     if (!(AGGREGATES as readonly string[]).includes(name)) throw unsupported(`aggregate '${name}'`);
     if (n.over) throw unsupported('window functions (OVER)');
-    const a = n.args?.expr as Node | undefined;
+    let a = n.args?.expr as Node | undefined;
+    if (a && !a.type && a.expr) a = a.expr as Node; // some forms wrap the argument as {expr, as}
     const star = !a || a.type === 'star' || (a.type === 'column_ref' && columnName(a) === '*');
     if (star && name !== 'COUNT') throw invalid(`${name}(*) is not valid; name a column`);
     return { kind: 'agg', name, arg: star ? null : this.expr(a!), distinct: Boolean(n.args?.distinct) };
