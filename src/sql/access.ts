@@ -76,11 +76,14 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     return;
   }
   const attribute = path.attribute!;
+  // A record sits once in an index per distinct value; only an array value puts it there
+  // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
   const fetch = (pk: PrimaryKey): RecordData | undefined => {
     if (seen.has(pk)) return undefined;
-    seen.add(pk);
-    return records.get(def, pk);
+    const r = records.get(def, pk);
+    if (r && Array.isArray(r[attribute])) seen.add(pk);
+    return r;
   };
   for (const p of probes) {
     if (p.kind === 'key') {

@@ -188,7 +188,11 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
     for (const t of rows) {
       const p = slicer.tick(); if (p) await p;
       if (post && !isTrue(post(t))) continue;
-      const key = single ? 0 : groupBy.length === 1 ? groupKey([groupBy[0]!(t)]) : groupKey(groupBy.map((g) => g(t)));
+      let key: unknown = 0;
+      if (!single) {
+        if (groupBy.length === 1) { const v = groupBy[0]!(t); key = typeof v === 'number' ? v : groupKey([v]); }
+        else key = groupKey(groupBy.map((g) => g(t)));
+      }
       let g = groups.get(key);
       if (!g) { g = fresh(t); groups.set(key, g); checkHeld(groups.size, svc.maxRows, 'hold (groups)'); }
       for (let i = 0; i < args.length; i++) g.accs[i]!.add(args[i]!(t));
