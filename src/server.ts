@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { registerSqlOperation } from './sql/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -90,6 +91,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sql = registerSqlOperation(registry);
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   let server: Server | null = null;
   let closed = false;
@@ -138,6 +140,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         });
       }
       await services.jobs.idle();
+      await sql.close();
       await engine.close();
       rmSync(join(config.rootPath, PID_FILE), { force: true });
       logger.info('node stopped');

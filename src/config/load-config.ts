@@ -21,6 +21,7 @@ export interface Config {
     retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
     recreateDroppedTables: boolean;
   };
+  sql: { maxRows: number; sliceMs: number };
   mqtt: { network: { port: number } };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   authentication: { operationTokenTimeout: string; refreshTokenTimeout: string };

@@ -53,6 +53,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.retention.maxEntries', type: 'int', default: 50_000_000, min: 1000, doc: 'Most change-log entries kept; older ones are dropped past this (peers behind are resynced).' },
   { path: 'clustering.retention.intervalMs', type: 'int', default: 30_000, min: 50, doc: 'How often the change log is trimmed; the first pass runs soon after start (after 5 s, or this interval when shorter).' },
   { path: 'clustering.recreateDroppedTables', type: 'bool', default: true, doc: 'A subscribed table dropped locally is recreated with a full, non-destructive resync of the publisher\'s rows; false pauses the subscription until the table is created again.' },
+  { path: 'sql.maxRows', type: 'int', default: 1_000_000, min: 1, doc: 'Most rows one SQL statement may return, hold (sort, group, join, distinct) or write; a statement past it is refused with a 400.' },
+  { path: 'sql.sliceMs', type: 'int', default: 5, min: 1, max: 1000, doc: 'A long SQL statement yields to the event loop after running this many ms, so other requests keep their latency.' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },

@@ -19,12 +19,19 @@ const ALLOWED: Record<string, string[]> = {
   operations: ['records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
   http: ['operations', 'auth', 'errors', 'log', 'config'],
   replication: ['operations', 'records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
+  sql: ['operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'config'],
   cli: ['*'],
   demo: ['*'],
 };
 
 /** Heavy dependencies and the only module allowed to import each. */
-const OWNERS: Record<string, RegExp> = { lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^replication\//, jose: /^auth\/tokens\.ts$/ };
+const OWNERS: Record<string, RegExp> = {
+  lmdb: /^storage\/lmdb-engine\.ts$/,
+  pino: /^log\/logger\.ts$/,
+  ws: /^replication\//,
+  jose: /^auth\/tokens\.ts$/,
+  'node-sql-parser': /^sql\/sql-parser\.ts$/,
+};
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
