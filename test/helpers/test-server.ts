@@ -20,7 +20,7 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean } = {}): Promise<TestServer> {
   const rootPath = options.rootPath ?? mkdtempSync(join(tmpdir(), 'ferrydb-it-'));
   const config = loadConfig({
-    env: { ROOTPATH: rootPath, HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'secret-pw', OPERATIONSAPI_NETWORK_PORT: '0', LOG_LEVEL: 'silent', ...env },
+    env: { ROOTPATH: rootPath, HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'secret-pw', OPERATIONSAPI_NETWORK_PORT: '0', HTTP_PORT: '0', MQTT_NETWORK_PORT: '0', MQTT_NETWORK_SECUREPORT: '0', LOG_LEVEL: 'silent', ...env },
   });
   const node = await createNode(config);
   const { operations } = await node.listen();
