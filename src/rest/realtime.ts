@@ -112,7 +112,7 @@ export class Realtime {
       const user = await services.users.authenticate(req.headers.authorization);
       const url = req.url ?? '/';
       const q = url.indexOf('?');
-      const target = resolvePath(q < 0 ? url : url.slice(0, q), q >= 0, (d, t) => services.catalog.findTable(d, t) !== undefined);
+      const target = resolvePath(q < 0 ? url : url.slice(0, q), q >= 0, (d, t) => services.catalog.findTable(d, t) !== undefined, (name) => services.catalog.hasDatabase(name));
       readableAttributes(user, target.database, target.table);
       if (target.target === 'table') target.target = 'collection';
       return { user, target };

@@ -42,7 +42,7 @@ export function splitPath(path: string): { segments: string[]; trailingSlash: bo
 }
 
 /** Resolves a path to a table; throws 404 in HarperDB's words when no table matches. */
-export function resolvePath(path: string, hasQuery: boolean, exists: TableExists): ResolvedPath {
+export function resolvePath(path: string, hasQuery: boolean, exists: TableExists, hasDatabase: (name: string) => boolean = () => false): ResolvedPath {
   const { segments, trailingSlash } = splitPath(path);
   let format: Format | null = null;
   const last = segments[segments.length - 1];
@@ -60,7 +60,7 @@ export function resolvePath(path: string, hasQuery: boolean, exists: TableExists
     [database, table, rest] = [segments[0]!, segments[1]!, segments.slice(2)];
   } else if (exists(DEFAULT_DATABASE, segments[0]!)) {
     [database, table, rest] = [DEFAULT_DATABASE, segments[0]!, segments.slice(1)];
-  } else if (segments.length >= 2) {
+  } else if (segments.length >= 2 && hasDatabase(segments[0]!)) {
     throw new DbError('NOT_FOUND', `Table '${segments[0]}.${segments[1]}' does not exist`);
   } else {
     throw new DbError('NOT_FOUND', `Table '${DEFAULT_DATABASE}.${segments[0]}' does not exist`);

@@ -119,7 +119,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    const target = resolvePath(path, q >= 0, exists);
+    const target = resolvePath(path, q >= 0, exists, (name) => services.catalog.hasDatabase(name));
     if (target.format) format = target.format;
     const def = services.catalog.getTable(target.database, target.table);
     const method = req.method!;
