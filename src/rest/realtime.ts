@@ -170,7 +170,7 @@ function* current(services: Services, def: TableDef, keys: Set<PrimaryKey> | nul
     return;
   }
   let n = 0;
-  for (const { key, value } of data.getRange({ start: prefix ?? undefined, snapshot: false })) {
+  for (const { key, value } of data.getRange(prefix === null ? { snapshot: false } : { start: prefix, snapshot: false })) {
     if (prefix !== null && !(typeof key === 'string' && key.startsWith(prefix))) {
       if (typeof key === 'string' && key > prefix) break;
       continue;
