@@ -61,6 +61,7 @@ export class MqttSession {
   user: unknown = null;
   #connected = false;
   #closed = false;
+  #corked = false;
   #keepAliveMs = 0;
   #lastPacketAt = Date.now();
   #keepAliveTimer: NodeJS.Timeout | null = null;
@@ -108,6 +109,12 @@ export class MqttSession {
 
   send(packet: Packet): void {
     if (this.#closed) return;
+    // Packets sent in one turn (e.g. the PUBACKs of a committed batch) leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(() => { this.#corked = false; this.stream.uncork(); });
+    }
     this.stream.write(generate(packet, { protocolVersion: this.version }));
   }
 
