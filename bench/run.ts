@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runAuthBench } from './auth.js';
+import { runIngestBench } from './ingest.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
 import { runSqlBench } from './sql.js';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   node: () => runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 }),
   auth: () => runAuthBench({ runs, clients: 16, durationMs: quick ? 2000 : 5000, fill: quick ? 20_000 : 50_000 }),
   replication: () => runReplicationBench({ quick, runs }),
+  ingest: () => runIngestBench({ quick, runs }),
   sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
 };
 

@@ -10,7 +10,8 @@ import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from '
 export interface Config {
   rootPath: string;
   operationsApi: { network: { host: string; port: number; bodyLimit: number; cors: boolean; corsAccessList: string[]; keepAliveTimeout: number } };
-  http: { host: string; port: number };
+  http: { host: string; port: number; keepAliveTimeout: number; bodyLimit: number; maxSubscriberBufferBytes: number; maxInitialRecords: number };
+  tls: { certificate: string | null; privateKey: string | null; certificateAuthority: string | null };
   localStudio: { enabled: boolean };
   clustering: {
     enabled: boolean; host: string; port: number; nodeName: string | null; user: string; password: string | null;
@@ -22,7 +23,12 @@ export interface Config {
     recreateDroppedTables: boolean;
   };
   sql: { maxRows: number; sliceMs: number };
-  mqtt: { network: { port: number } };
+  mqtt: {
+    network: { host: string; port: number; securePort: number };
+    webSocket: boolean; requireAuthentication: boolean; maxPacketBytes: number;
+    ingest: { lingerMs: number; maxBatchRows: number };
+  };
+  metrics: { enabled: boolean; requireAuthentication: boolean };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   authentication: { operationTokenTimeout: string; refreshTokenTimeout: string };
   admin: { username: string | null; password: string | null };
@@ -103,6 +109,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
     problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
+  }
+  if (Boolean(config.tls.certificate) !== Boolean(config.tls.privateKey)) {
+    problems.push(`settings 'tls.certificate' and 'tls.privateKey' must be given together`);
   }
   if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
     problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);

@@ -132,6 +132,12 @@ export class Records {
     return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user);
   }
 
+  /** Upserts records, replacing (not merging) existing ones whole: HarperDB's REST PUT. */
+  replace(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user, true);
+  }
+
   delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
     return deleteRecords(this.#deps, this.handle(def), keys, user);
   }

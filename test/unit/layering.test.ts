@@ -20,6 +20,10 @@ const ALLOWED: Record<string, string[]> = {
   http: ['operations', 'auth', 'errors', 'log', 'config'],
   replication: ['operations', 'records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
   sql: ['operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'config'],
+  realtime: ['changelog'],
+  rest: ['realtime', 'http', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
+  mqtt: ['rest', 'realtime', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
+  metrics: ['rest', 'http', 'operations', 'auth', 'errors', 'log', 'config'],
   cli: ['*'],
   demo: ['*'],
 };
@@ -28,9 +32,12 @@ const ALLOWED: Record<string, string[]> = {
 const OWNERS: Record<string, RegExp> = {
   lmdb: /^storage\/lmdb-engine\.ts$/,
   pino: /^log\/logger\.ts$/,
-  ws: /^replication\//,
+  ws: /^(replication\/|http\/websocket-upgrade\.ts$)/,
   jose: /^auth\/tokens\.ts$/,
   'node-sql-parser': /^sql\/sql-parser\.ts$/,
+  'mqtt-packet': /^mqtt\/mqtt-session\.ts$/,
+  'prom-client': /^metrics\//,
+  'cbor-x': /^rest\/content\.ts$/,
 };
 
 function files(dir: string): string[] {
