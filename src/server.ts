@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { createSinks } from './sinks/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -73,6 +74,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sinks = createSinks({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   let server: Server | null = null;
   let closed = false;
@@ -98,11 +100,13 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         services.node.ports.clustering = clusteringPort;
         logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
+      sinks.start();
       return { operations };
     },
     async close() {
       if (closed) return;
       closed = true;
+      await sinks.stop().catch((err: unknown) => logger.error({ err }, 'stopping the sinks failed'));
       await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;

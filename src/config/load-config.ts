@@ -5,6 +5,7 @@
  */
 import { DbError } from '../errors/db-error.js';
 import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from './schema.js';
+import { parseSinkList, redactUrl, SinkSettingError, type SinkDefinition } from './sink-settings.js';
 
 export interface Config {
   rootPath: string;
@@ -20,6 +21,8 @@ export interface Config {
     retention: { maxAgeMs: number; maxEntries: number };
   };
   mqtt: { network: { port: number } };
+  sinks: SinkDefinition[];
+  sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number } };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   admin: { username: string | null; password: string | null };
 }
@@ -100,6 +103,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
     problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
   }
+  if (config.sink.retry.minMs > config.sink.retry.maxMs) {
+    problems.push(`setting 'sink.retry.minMs' must not exceed 'sink.retry.maxMs'`);
+  }
   if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
     problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);
   }
@@ -111,6 +117,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 function parseValue(def: SettingDef, raw: Raw): unknown {
   const bad = (why: string) => `\u0000${why}`;
   if (raw === null || raw === undefined || raw === '') {
+    if (def.type === 'sinks') return [];
     return def.default === null ? null : bad(`a value is required`);
   }
   switch (def.type) {
@@ -144,6 +151,14 @@ function parseValue(def: SettingDef, raw: Raw): unknown {
       const s = String(raw).toLowerCase();
       if (!(LOG_LEVELS as readonly string[]).includes(s)) return bad(`must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'`);
       return s;
+    }
+    case 'sinks': {
+      try {
+        return parseSinkList(raw);
+      } catch (err) {
+        if (err instanceof SinkSettingError) return bad(err.message);
+        throw err;
+      }
     }
     case 'list': {
       if (Array.isArray(raw)) return raw.map(String);
@@ -180,6 +195,7 @@ function deepFreeze<T>(obj: T): T {
 /** The configuration with secrets replaced, as get_configuration returns it. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  copy.sinks = config.sinks.map((d) => ({ ...d, url: redactUrl(d.url) }));
   for (const def of SETTINGS) {
     if (!def.secret) continue;
     const parts = def.path.split('.');

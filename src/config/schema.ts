@@ -3,7 +3,7 @@
  * names (HarperDB's names first-class) and a doc line. docs/config.md is checked against it.
  */
 
-export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path';
+export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path' | 'sinks';
 
 export interface SettingDef {
   /** Dotted path, as in the YAML config file. */
@@ -51,6 +51,10 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.reconnect.maxMs', type: 'int', default: 5000, min: 100, doc: 'Largest reconnect delay.' },
   { path: 'clustering.retention.maxAgeMs', type: 'int', default: 7 * 24 * 3600 * 1000, min: 1000, doc: 'Change-log entries older than this are dropped even if a peer has not acknowledged them (the peer is then resynced).' },
   { path: 'clustering.retention.maxEntries', type: 'int', default: 50_000_000, min: 1000, doc: 'Most change-log entries kept; older ones are dropped past this (peers behind are resynced).' },
+  { path: 'sinks', type: 'sinks', default: [], doc: 'Sinks delivering tables to PostgreSQL-compatible targets: a list of {name, url, tables, create_tables, batch_rows} (JSON in the environment; see docs/scale-out.md). Sinks added by add_sink are kept in <rootPath>/sinks/sinks.json instead. Target URLs are shown with the password masked.' },
+  { path: 'sink.batch.maxRows', type: 'int', default: 5000, min: 1, max: 100_000, doc: 'Most change-log entries a sink writes in one target transaction.' },
+  { path: 'sink.retry.minMs', type: 'int', default: 500, min: 10, doc: 'First delay before a sink retries an unreachable or failing target (jittered, doubled up to the maximum).' },
+  { path: 'sink.retry.maxMs', type: 'int', default: 30_000, min: 100, doc: 'Largest delay between a sink\'s retries.' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },

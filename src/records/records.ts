@@ -152,8 +152,17 @@ export class Records {
   *scanVersions(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string; record: RecordData }> {
     const h = this.handle(def);
     for (const { key, value } of h.data.getRange({ start: afterKey, snapshot: false })) {
-      if (afterKey !== undefined && key === afterKey) continue;
+      // The store's shared msgpack structures live under a symbol key: not a record.
+      if ((afterKey !== undefined && key === afterKey) || typeof key === 'symbol') continue;
       yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
+    }
+  }
+
+  /** Every tombstone of a table, in key order, with its version (sinks re-copying a table). */
+  *scanTombstones(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string }> {
+    for (const { key, value } of this.handle(def).tombstones.getRange({ start: afterKey, snapshot: false })) {
+      if ((afterKey !== undefined && key === afterKey) || typeof key === 'symbol') continue;
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1] };
     }
   }
 

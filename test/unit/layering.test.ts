@@ -19,12 +19,13 @@ const ALLOWED: Record<string, string[]> = {
   operations: ['records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
   http: ['operations', 'auth', 'errors', 'log', 'config'],
   replication: ['operations', 'records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
+  sinks: ['operations', 'records', 'catalog', 'changelog', 'errors', 'config', 'log'],
   cli: ['*'],
   demo: ['*'],
 };
 
 /** Heavy dependencies and the only module allowed to import each. */
-const OWNERS: Record<string, RegExp> = { lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^replication\// };
+const OWNERS: Record<string, RegExp> = { lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^replication\//, pg: /^sinks\/postgres\/postgres-target\.ts$/, 'pg-copy-streams': /^sinks\/postgres\/postgres-target\.ts$/ };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
