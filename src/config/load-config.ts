@@ -22,7 +22,7 @@ export interface Config {
   };
   mqtt: { network: { port: number } };
   sinks: SinkDefinition[];
-  sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number } };
+  sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number }; timeoutMs: number };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   admin: { username: string | null; password: string | null };
 }

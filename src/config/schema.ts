@@ -55,6 +55,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'sink.batch.maxRows', type: 'int', default: 5000, min: 1, max: 100_000, doc: 'Most change-log entries a sink writes in one target transaction.' },
   { path: 'sink.retry.minMs', type: 'int', default: 500, min: 10, doc: 'First delay before a sink retries an unreachable or failing target (jittered, doubled up to the maximum).' },
   { path: 'sink.retry.maxMs', type: 'int', default: 30_000, min: 100, doc: 'Largest delay between a sink\'s retries.' },
+  { path: 'sink.timeoutMs', type: 'int', default: 30_000, min: 100, doc: 'A sink gives up a connection attempt or a statement to its target after this long (a silent network counts as down).' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },

@@ -133,7 +133,7 @@ export class Sinks {
     const d = entry.definition;
     entry.runner = new SinkRunner({
       definition: d, records, logger, sourceNode: nodeName,
-      target: TARGET_TYPES[d.type]({ url: d.url, timeoutMs: 10_000 }),
+      target: TARGET_TYPES[d.type]({ url: d.url, timeoutMs: config.sink.timeoutMs }),
       batchRows: d.batchRows ?? config.sink.batch.maxRows,
       retry: config.sink.retry,
     });

@@ -44,7 +44,7 @@ export class PostgresTarget implements SinkTarget {
 
   async open(): Promise<void> {
     await this.close();
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: this.#timeoutMs, query_timeout: this.#timeoutMs * 4, application_name: 'ferrydb-sink', keepAlive: true });
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: this.#timeoutMs, query_timeout: this.#timeoutMs, application_name: 'ferrydb-sink', keepAlive: true });
     // A dead connection also fails the query in flight; the sink reconnects from there.
     client.on('error', () => undefined);
     try {
