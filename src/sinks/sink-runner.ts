@@ -21,6 +21,8 @@ export type SinkState = (typeof SINK_STATES)[number];
 
 interface TableRun {
   spec: TargetTable;
+  /** The table's attributes in the catalog (refreshed every step). */
+  attributes: readonly string[];
   /** Cursor known to be committed in the target; undefined until read. */
   progress: Progress | null | undefined;
   /** Copy state chosen but not yet committed (new sink or forced re-copy). */
@@ -71,7 +73,7 @@ export class SinkRunner {
       const target = (t.target ? parseTargetName(t.target) : null) ?? { schema: t.database, table: t.table };
       return {
         spec: { database: t.database, table: t.table, schema: target.schema, name: target.table, keyAttribute: '', columns: t.columns, createTables: options.definition.createTables },
-        progress: undefined, pendingCopy: null, state: 'waiting', rowsWritten: 0, bytesWritten: 0, batches: 0, copies: 0, resyncs: 0, typeMismatches: 0, lastWriteAt: null, lastLagMs: 0,
+        attributes: [], progress: undefined, pendingCopy: null, state: 'waiting', rowsWritten: 0, bytesWritten: 0, batches: 0, copies: 0, resyncs: 0, typeMismatches: 0, lastWriteAt: null, lastLagMs: 0,
       };
     });
   }
@@ -215,6 +217,7 @@ export class SinkRunner {
     const def = records.catalog.findTable(database, table);
     if (!def) { t.state = 'waiting'; return false; }
     t.spec = { ...t.spec, keyAttribute: def.hashAttribute };
+    t.attributes = def.attributes;
     if (t.progress === undefined) t.progress = await target.readProgress(this.name, sourceNode, t.spec);
     const log = records.changelog;
     const progress = t.progress;
@@ -234,7 +237,8 @@ export class SinkRunner {
       const { rows, next } = this.#copyBatch(def, copy);
       const position = progress ? progress.position : 0;
       const nextProgress: Progress = next ? { position, copy: next } : { position: copy.at, copy: null };
-      await this.#write(t, rows, progress ?? null, nextProgress, !progress);
+      // A first copy (nothing delivered yet) may take the bulk path; a re-copy merges.
+      await this.#write(t, rows, progress ?? null, nextProgress, !progress || progress.position === 0);
       t.pendingCopy = null;
       if (!next) logger.info({ sink: this.name, database, table, at: copy.at }, 'sink finished copying a table');
       return true;
@@ -270,7 +274,7 @@ export class SinkRunner {
   }
 
   async #write(t: TableRun, rows: SinkRow[], expected: Progress | null, next: Progress, likelyNew: boolean): Promise<void> {
-    const res = await this.#o.target.write({ sink: this.name, sourceNode: this.#o.sourceNode, table: t.spec, rows, likelyNew, expected, next });
+    const res = await this.#o.target.write({ sink: this.name, sourceNode: this.#o.sourceNode, table: t.spec, rows, attributes: t.attributes, likelyNew, expected, next });
     t.progress = next;
     t.rowsWritten += rows.length;
     t.bytesWritten += res.bytes;

@@ -50,6 +50,8 @@ export interface WriteRequest {
   table: TargetTable;
   /** At most one row per key, in change order. */
   rows: SinkRow[];
+  /** Every attribute FerryDB knows for the table: target columns that map to none are left alone. */
+  attributes: readonly string[];
   /** The rows are probably absent from the target (inserts, first copy): a bulk path may be tried. */
   likelyNew: boolean;
   /** The cursor the target must hold now (null: none yet); anything else aborts the write. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { PostgresTarget } from '../../src/sinks/postgres/postgres-target.js';
+import type { SinkRow, TargetError } from '../../src/sinks/target.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { checksum, sourceRows, targetRows } from './helpers/compare.js';
@@ -70,4 +72,37 @@ test('a sink copies an existing table, then streams inserts, updates and deletes
   assert.match(list.body[0].url, /\*\*\*\*/);
   const info = await s.op({ operation: 'system_information', attributes: ['sinks'] });
   assert.equal(info.body.sinks[0].name, 'wh');
+});
+
+test('the target applies last writer wins by version: older replays, late updates and revivals after a delete change nothing', async () => {
+  const target = new PostgresTarget({ url: pgs.url, timeoutMs: 10_000 });
+  await target.open();
+  try {
+    const table = { database: 'lww', table: 't', schema: 'lww', name: 't', keyAttribute: 'id', columns: {}, createTables: true };
+    let pos = 0;
+    const write = async (rows: SinkRow[], likelyNew = false) => {
+      const expected = pos ? { position: pos, copy: null } : null;
+      const res = await target.write({ sink: 'lww', sourceNode: 'n1', table, rows, attributes: ['id', 'v'], likelyNew, expected, next: { position: pos + 1, copy: null } });
+      pos++;
+      return res;
+    };
+    const row = (id: number, version: number, v: string | null, origin = 'n1'): SinkRow => ({ key: id, version, origin, record: v === null ? null : { id, v } });
+    assert.equal((await write([row(1, 100, 'a'), row(2, 100, 'b'), row(3, 100, 'c')], true)).path, 'copy');
+    // Insert-looking rows that already exist: the bulk path falls back to the version rule.
+    assert.equal((await write([row(1, 50, 'old'), row(4, 100, 'd')], true)).path, 'upsert');
+    await write([row(2, 200, 'b2'), row(3, 300, null)]);
+    await write([row(2, 150, 'older'), row(3, 250, 'revived?'), row(1, 100, 'same version', 'n0')]);
+    const rows = (await pgs.query('SELECT id, v, __version__::int AS ver FROM lww.t ORDER BY id')).rows;
+    assert.deepEqual(rows, [{ id: 1, v: 'a', ver: 100 }, { id: 2, v: 'b2', ver: 200 }, { id: 4, v: 'd', ver: 100 }]);
+    // A newer write after the delete does bring the key back; the origin breaks a version tie.
+    await write([row(3, 400, 'back'), row(1, 100, 'tie won by origin', 'n2')]);
+    const after = (await pgs.query('SELECT id, v FROM lww.t WHERE id IN (1, 3) ORDER BY id')).rows;
+    assert.deepEqual(after, [{ id: 1, v: 'tie won by origin' }, { id: 3, v: 'back' }]);
+    // A write that expects another cursor is refused whole.
+    await assert.rejects(target.write({ sink: 'lww', sourceNode: 'n1', table, rows: [row(9, 1, 'x')], attributes: ['id', 'v'], likelyNew: true, expected: { position: 1, copy: null }, next: { position: 99, copy: null } }),
+      (err: TargetError) => err.kind === 'conflict');
+    assert.equal((await pgs.query('SELECT count(*)::int AS n FROM lww.t WHERE id = 9')).rows[0].n, 0);
+  } finally {
+    await target.close();
+  }
 });

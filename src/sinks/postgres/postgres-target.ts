@@ -11,7 +11,7 @@ import type { Progress, SinkRow, SinkTarget, TargetFactoryOptions, TargetTable, 
 import { TargetError } from '../target.js';
 import {
   addColumnSql, copyField, copySql, createTableSql, deleteSql, encodeValue, inferType, keyText, MISMATCH, ORIGIN_COLUMN,
-  PROGRESS_TABLE, qualified, quoteIdent, SETUP_SQL, TOMBSTONE_TABLE, upsertSql, VERSION_COLUMN, type ColumnSet,
+  PROGRESS_TABLE, qualified, quoteIdent, SETUP_SQL, STAGE_TABLE, stageCopySql, stageSql, TOMBSTONE_TABLE, upsertSql, VERSION_COLUMN, type ColumnSet,
 } from './sql.js';
 
 const AUTH_CODES = new Set(['28P01', '28000']);
@@ -79,15 +79,17 @@ export class PostgresTarget implements SinkTarget {
     const targetKey = `${table.schema}.${table.name}`;
     const qname = qualified(table.schema, table.name);
     try {
-      await c.query('BEGIN');
-      const cur = await c.query<{ position: string; copy_state: string | null }>(
-        `SELECT position, copy_state FROM ${PROGRESS_TABLE} WHERE sink = $1 AND source_node = $2 AND db = $3 AND "table" = $4 FOR UPDATE`,
-        [req.sink, req.sourceNode, table.database, table.table]);
-      const row = cur.rows[0];
+      // One round trip: begin, lock the cursor row, and learn whether the bulk path is open.
+      const lit = (v: string) => c.escapeLiteral(v);
+      const where = `sink = ${lit(req.sink)} AND source_node = ${lit(req.sourceNode)} AND db = ${lit(table.database)} AND "table" = ${lit(table.table)}`;
+      const head = await c.query(`BEGIN; SELECT position, copy_state FROM ${PROGRESS_TABLE} WHERE ${where} FOR UPDATE; `
+        + `SELECT EXISTS (SELECT 1 FROM ${TOMBSTONE_TABLE} WHERE target_table = ${lit(targetKey)}) AS tombstones`) as unknown as pg.QueryResult[];
+      const row = head[1]!.rows[0] as { position: string; copy_state: string | null } | undefined;
+      const hasTombstones = Boolean(head[2]!.rows[0]?.tombstones);
       const stored = row ? `${Number(row.position)}|${row.copy_state ?? ''}` : null;
       const expected = req.expected ? `${req.expected.position}|${req.expected.copy ? JSON.stringify(req.expected.copy) : ''}` : null;
       if (stored !== expected) throw new TargetError('conflict', `the cursor stored in ${PROGRESS_TABLE} moved (another writer for sink '${req.sink}'?); re-reading it`);
-      const mapped = await this.#mapColumns(c, table, req.rows);
+      const mapped = await this.#mapColumns(c, table, req.rows, req.attributes);
       let bytes = 0, mismatches = 0, path = 'upsert';
       const deletes: SinkRow[] = [], upserts: SinkRow[] = [];
       for (const r of req.rows) (r.record === null ? deletes : upserts).push(r);
@@ -95,8 +97,7 @@ export class PostgresTarget implements SinkTarget {
       if (upserts.length) {
         let done = false;
         if (req.likelyNew && !deletes.length) {
-          const t = await c.query(`SELECT 1 FROM ${TOMBSTONE_TABLE} WHERE target_table = $1 LIMIT 1`, [targetKey]);
-          if (t.rowCount === 0) {
+          if (!hasTombstones) {
             await c.query('SAVEPOINT ferrydb_bulk');
             try {
               const res = await this.#copy(c, qname, mapped, upserts);
@@ -113,11 +114,11 @@ export class PostgresTarget implements SinkTarget {
           bytes += res.bytes; mismatches += res.mismatches;
         }
       }
-      await c.query(
-        `INSERT INTO ${PROGRESS_TABLE} (sink, source_node, db, "table", position, copy_state, target_table, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now()) `
-        + `ON CONFLICT (sink, source_node, db, "table") DO UPDATE SET position = EXCLUDED.position, copy_state = EXCLUDED.copy_state, target_table = EXCLUDED.target_table, updated_at = now()`,
-        [req.sink, req.sourceNode, table.database, table.table, req.next.position, req.next.copy ? JSON.stringify(req.next.copy) : null, targetKey]);
-      await c.query('COMMIT');
+      // One round trip: move the cursor and commit.
+      const copyState = req.next.copy ? lit(JSON.stringify(req.next.copy)) : 'NULL';
+      await c.query(`INSERT INTO ${PROGRESS_TABLE} (sink, source_node, db, "table", position, copy_state, target_table, updated_at) `
+        + `VALUES (${lit(req.sink)}, ${lit(req.sourceNode)}, ${lit(table.database)}, ${lit(table.table)}, ${Math.trunc(req.next.position)}, ${copyState}, ${lit(targetKey)}, now()) `
+        + `ON CONFLICT (sink, source_node, db, "table") DO UPDATE SET position = EXCLUDED.position, copy_state = EXCLUDED.copy_state, target_table = EXCLUDED.target_table, updated_at = now(); COMMIT`);
       return { bytes, typeMismatches: mismatches, path };
     } catch (err) {
       this.#columns.delete(targetKey);
@@ -138,7 +139,7 @@ export class PostgresTarget implements SinkTarget {
   }
 
   /** Loads the table's columns; creates the table and missing columns when allowed. */
-  async #mapColumns(c: pg.Client, table: TargetTable, rows: SinkRow[]): Promise<Mapped> {
+  async #mapColumns(c: pg.Client, table: TargetTable, rows: SinkRow[], attributes: readonly string[]): Promise<Mapped> {
     const targetKey = `${table.schema}.${table.name}`;
     const qname = qualified(table.schema, table.name);
     const colOf = (attr: string) => table.columns[attr] ?? attr;
@@ -191,19 +192,23 @@ export class PostgresTarget implements SinkTarget {
     }
     if (!known.has(keyColumn)) throw new TargetError('rejected', `target table ${targetKey} has no column '${keyColumn}' for the primary key`);
     if (!known.has(VERSION_COLUMN) || !known.has(ORIGIN_COLUMN)) throw new TargetError('rejected', `target table ${targetKey} needs the columns ${VERSION_COLUMN} bigint and ${ORIGIN_COLUMN} text`);
+    const present = new Set(attributes);
+    for (const r of rows) if (r.record) for (const a of Object.keys(r.record)) present.add(a);
+    present.add(table.keyAttribute);
     const reverse = new Map<string, string>();
     for (const [attr, col] of Object.entries(table.columns)) reverse.set(col, attr);
     const names: string[] = [], types: string[] = [], attrs: string[] = [];
     for (const [col, type] of known) {
       if (col === VERSION_COLUMN || col === ORIGIN_COLUMN) continue;
       const attr = reverse.get(col) ?? (table.columns[col] === undefined ? col : null);
-      if (attr === null) continue;
+      if (attr === null || !present.has(attr)) continue;
       names.push(col); types.push(type); attrs.push(attr);
     }
     return { cols: { names, types }, attrs, keyColumn, keyType: known.get(keyColumn)! };
   }
 
-  async #copy(c: pg.Client, qname: string, m: Mapped, rows: SinkRow[]): Promise<{ bytes: number; mismatches: number }> {
+  /** COPY text of the rows: the mapped columns, version and origin (and the key text when staging). */
+  #copyText(m: Mapped, rows: SinkRow[], withKeyText: boolean): { text: string; mismatches: number } {
     let mismatches = 0;
     const lines: string[] = [];
     for (const r of rows) {
@@ -215,41 +220,37 @@ export class PostgresTarget implements SinkTarget {
         fields.push(copyField(v));
       }
       fields.push(String(r.version), copyField(r.origin));
+      if (withKeyText) fields.push(copyField(keyText(r.key)));
       lines.push(fields.join('\t'));
     }
-    const text = lines.join('\n') + '\n';
-    const stream = c.query(copyFrom(copySql(qname, m.cols)));
+    return { text: lines.join('\n') + '\n', mismatches };
+  }
+
+  async #copyIn(c: pg.Client, sql: string, text: string): Promise<void> {
+    const stream = c.query(copyFrom(sql));
     await new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
       stream.on('error', reject);
       stream.end(text);
     });
+  }
+
+  async #copy(c: pg.Client, qname: string, m: Mapped, rows: SinkRow[]): Promise<{ bytes: number; mismatches: number }> {
+    const { text, mismatches } = this.#copyText(m, rows, false);
+    await this.#copyIn(c, copySql(qname, m.cols), text);
     return { bytes: Buffer.byteLength(text), mismatches };
   }
 
+  /** COPY into a transaction-scoped staging table, then one INSERT ... ON CONFLICT with the version rule. */
   async #upsert(c: pg.Client, qname: string, targetKey: string, m: Mapped, rows: SinkRow[]): Promise<{ bytes: number; mismatches: number }> {
     // A stable key order makes concurrent writers (several HQ nodes) lock rows in the same order.
     rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const width = m.attrs.length + 3;
-    const perStatement = Math.max(1, Math.min(1000, Math.floor(60_000 / width)));
-    let bytes = 0, mismatches = 0;
-    for (let i = 0; i < rows.length; i += perStatement) {
-      const chunk = rows.slice(i, i + perStatement);
-      const params: (string | null)[] = [targetKey];
-      for (const r of chunk) {
-        const rec = r.record!;
-        for (let j = 0; j < m.attrs.length; j++) {
-          let v = encodeValue(m.cols.types[j]!, rec[m.attrs[j]!]);
-          if (v === MISMATCH) { mismatches++; v = null; }
-          if (v !== null) bytes += v.length;
-          params.push(v);
-        }
-        params.push(String(r.version), r.origin, keyText(r.key));
-        bytes += r.origin.length + 8;
-      }
-      await c.query(upsertSql(qname, targetKey, m.keyColumn, m.cols, chunk.length), params);
-    }
-    return { bytes, mismatches };
+    const { text, mismatches } = this.#copyText(m, rows, true);
+    await c.query(stageSql(m.cols));
+    await this.#copyIn(c, stageCopySql(m.cols), text);
+    await c.query(`${upsertSql(qname, m.keyColumn, m.cols)}`, [targetKey]);
+    await c.query(`DROP TABLE ${STAGE_TABLE}`);
+    return { bytes: Buffer.byteLength(text), mismatches };
   }
 
   async #delete(c: pg.Client, qname: string, targetKey: string, m: Mapped, rows: SinkRow[]): Promise<number> {

@@ -88,24 +88,29 @@ export function copySql(table: string, cols: ColumnSet): string {
   return `COPY ${table} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN].map(quoteIdent).join(', ')}) FROM STDIN`;
 }
 
+export const STAGE_TABLE = 'ferrydb_sink_stage';
+
+/** A per-transaction staging table for the upsert path: the batch's columns plus version, origin and key text. */
+export function stageSql(cols: ColumnSet): string {
+  const defs = cols.names.map((c, i) => `${quoteIdent(c)} ${cols.types[i]}`);
+  defs.push(`${quoteIdent(VERSION_COLUMN)} bigint`, `${quoteIdent(ORIGIN_COLUMN)} text`, '"__key_text__" text');
+  return `CREATE TEMP TABLE ${STAGE_TABLE} (${defs.join(', ')}) ON COMMIT DROP`;
+}
+
+export function stageCopySql(cols: ColumnSet): string {
+  return `COPY ${STAGE_TABLE} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN, '__key_text__'].map(quoteIdent).join(', ')}) FROM STDIN`;
+}
+
 /**
- * Multi-row upsert of `rowCount` rows: each row is (columns..., version, origin, key text).
+ * Multi-row upsert from the staging table ($1 = the target table's name in the tombstone table).
  * A row is skipped when a newer-or-equal tombstone exists, and replaces a stored row only when
  * its version (version, origin) is greater: last writer wins, replays change nothing.
  */
-export function upsertSql(table: string, targetName: string, keyColumn: string, cols: ColumnSet, rowCount: number): string {
-  const width = cols.names.length + 3;
-  const casts = [...cols.types, 'bigint', 'text', 'text'];
-  const rows: string[] = [];
-  for (let r = 0; r < rowCount; r++) {
-    rows.push(`(${casts.map((t, i) => `$${r * width + i + 2}::${t}`).join(', ')})`);
-  }
+export function upsertSql(table: string, keyColumn: string, cols: ColumnSet): string {
   const all = [...cols.names, VERSION_COLUMN, ORIGIN_COLUMN];
   const colList = all.map(quoteIdent).join(', ');
-  const vCols = [...all, '__key_text__'].map(quoteIdent).join(', ');
   const sets = all.filter((c) => c !== keyColumn).map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
-  void targetName;
-  return `INSERT INTO ${table} AS t (${colList}) SELECT ${all.map((c) => `v.${quoteIdent(c)}`).join(', ')} FROM (VALUES ${rows.join(', ')}) AS v(${vCols}) `
+  return `INSERT INTO ${table} AS t (${colList}) SELECT ${all.map((c) => `v.${quoteIdent(c)}`).join(', ')} FROM ${STAGE_TABLE} v `
     + `WHERE NOT EXISTS (SELECT 1 FROM ${TOMBSTONE_TABLE} tb WHERE tb.target_table = $1 AND tb.key = v."__key_text__" AND (tb.version, tb.origin) >= (v.${quoteIdent(VERSION_COLUMN)}, v.${quoteIdent(ORIGIN_COLUMN)})) `
     + `ON CONFLICT (${quoteIdent(keyColumn)}) DO UPDATE SET ${sets} `
     + `WHERE (t.${quoteIdent(VERSION_COLUMN)}, t.${quoteIdent(ORIGIN_COLUMN)}) < (EXCLUDED.${quoteIdent(VERSION_COLUMN)}, EXCLUDED.${quoteIdent(ORIGIN_COLUMN)})`;
