@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { PostgresTarget } from '../../src/sinks/postgres/postgres-target.js';
 import type { SinkRow, TargetError } from '../../src/sinks/target.js';
@@ -105,4 +106,38 @@ test('the target applies last writer wins by version: older replays, late update
   } finally {
     await target.close();
   }
+});
+
+test('the worked queries of docs/scale-out.md run on delivered sensor rows', async (t) => {
+  const s = await server(t, { NODE_NAME: 'hq-docs' });
+  await s.op({ operation: 'create_database', database: 'default' });
+  await s.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  const records = Array.from({ length: 300 }, (_, i) => ({ id: i, machine_id: `m${i % 5}`, temperature: 20 + (i % 9), pressure: 1 + (i % 4) / 10, ts: Date.now() }));
+  await s.op({ operation: 'insert', database: 'default', table: 'sensor_data', records });
+  assert.equal((await s.op({ operation: 'add_sink', name: 'docs', url: pgs.url, tables: ['default.sensor_data'] })).status, 200);
+  await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM "default".sensor_data').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 300, { timeoutMs: 30_000, what: 'delivery' });
+  const doc = readFileSync(new URL('../../../docs/scale-out.md', import.meta.url), 'utf8');
+  const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.equal(queries.length, 2);
+  const perMinute = await pgs.query(queries[0]!);
+  assert.ok(perMinute.rows.length >= 5);
+  assert.equal(perMinute.rows.reduce((n, r) => n + Number(r.readings), 0) >= 20, true);
+  assert.equal(perMinute.rows[0].written_on, 'hq-docs');
+  const cursors = await pgs.query(queries[1]!);
+  assert.ok(cursors.rows.some((r) => r.sink === 'docs' && r.source_node === 'hq-docs'));
+});
+
+test('a sink from the configuration is delivered but cannot be changed by operations', async (t) => {
+  const sinks = JSON.stringify([{ name: 'cfg', url: pgs.url, tables: ['cfgdb.t'], create_tables: true }]);
+  const s = await server(t, { NODE_NAME: 'hq-cfg', SINKS: sinks });
+  await s.op({ operation: 'create_database', database: 'cfgdb' });
+  await s.op({ operation: 'create_table', database: 'cfgdb', table: 't', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'cfgdb', table: 't', records: [{ id: 'k1', v: 1 }] });
+  await waitFor(async () => (await pgs.query('SELECT v FROM cfgdb.t WHERE id = $1', ['k1']).catch(() => ({ rows: [] }))).rows[0]?.v === 1, { timeoutMs: 30_000, what: 'delivery' });
+  const list = await s.op({ operation: 'list_sinks' });
+  assert.equal(list.body[0].source, 'config');
+  const upd = await s.op({ operation: 'update_sink', name: 'cfg', batch_rows: 10 });
+  assert.equal(upd.status, 400);
+  assert.match(upd.body.error, /configuration file/);
+  assert.equal((await s.op({ operation: 'remove_sink', name: 'cfg' })).status, 400);
 });

@@ -80,4 +80,11 @@ test('bad target credentials: the sink is unauthorized, says why, and the passwo
   assert.equal((await op({ operation: 'remove_sink', name: 'nope' })).status, 404);
   assert.equal((await op({ operation: 'remove_sink', name: 'bad' })).status, 200);
   assert.deepEqual((await op({ operation: 'list_sinks' })).body, []);
+  // Added back, it resumes from the cursor the target kept: only the new row is written.
+  await op({ operation: 'insert', database: 'a', table: 't', records: [{ id: 2 }] });
+  assert.equal((await op({ operation: 'add_sink', name: 'bad', url: pgs.url, tables: ['a.t'] })).status, 200);
+  await waitFor(async () => (await count('a.t')) === 2, { timeoutMs: 30_000, what: 'the row written while removed' });
+  const again = (await op({ operation: 'sink_status', name: 'bad' })).body.sinks[0];
+  assert.equal(again.rows_written, 1);
+  assert.equal(again.tables[0].copies, 0);
 });
