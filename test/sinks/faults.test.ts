@@ -13,8 +13,8 @@ after(async () => { await pgs?.destroy(); });
 
 const ATTRS = ['machine', 'temp', 'seq', '__createdtime__', '__updatedtime__'];
 
-async function server(t: { after: (fn: () => Promise<void>) => void }, env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ SINK_RETRY_MINMS: '50', SINK_RETRY_MAXMS: '400', SINK_TIMEOUTMS: '3000', ...env });
+async function server(t: { after: (fn: () => Promise<void>) => void }, env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean } = {}): Promise<TestServer> {
+  const s = await startTestServer({ SINK_RETRY_MINMS: '50', SINK_RETRY_MAXMS: '400', SINK_TIMEOUTMS: '3000', ...env }, options);
   t.after(() => s.close());
   return s;
 }
@@ -50,8 +50,8 @@ async function assertCursorAtHead(s: TestServer, sink: string, database: string,
   }, { timeoutMs: 30_000, what: 'the target cursor at the log head' });
 }
 
-test('PostgreSQL stopped with -m immediate in the middle of a backlog: the sink stalls, retries and ends equal, without duplicates', async (t) => {
-  const s = await server(t, { NODE_NAME: 'hq-crash' });
+test('PostgreSQL stopped with -m immediate in the middle of a backlog, FerryDB restarted too: the sink stalls, retries and ends equal, without duplicates', async (t) => {
+  let s = await server(t, { NODE_NAME: 'hq-crash' }, { keepRoot: true });
   await table(s, 'crash', 'reading');
   for (let i = 0; i < 6; i++) await write(s, 'crash', 'reading', i * 5000, 5000);
   assert.equal((await s.op({ operation: 'add_sink', name: 'crash', url: pgs.url, tables: ['crash.reading'], batch_rows: 2000 })).status, 200);
@@ -62,6 +62,10 @@ test('PostgreSQL stopped with -m immediate in the middle of a backlog: the sink 
   const st = await sinkStatus(s, 'crash');
   assert.ok(st.last_error, 'the target error is shown');
   assert.ok(st.backlog_rows > 0);
+  // FerryDB restarts too, while the target is still down: the sink comes back from sinks.json.
+  const rootPath = s.rootPath;
+  await s.close();
+  s = await server(t, { NODE_NAME: 'hq-crash' }, { rootPath });
   await pgs.start();
   await assertSame(s, 'crash', 'reading', 'crash.reading');
   await assertCursorAtHead(s, 'crash', 'crash', 'reading');
