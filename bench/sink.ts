@@ -7,7 +7,7 @@
  * (d) end-to-end edge -> hq -> PostgreSQL visibility at 5,000 rows/s (two node processes).
  * Run alone: `node dist/bench/sink.js [--quick]`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,13 @@ import { startPair, stopPair } from './replication.js';
 
 const log = (...a: unknown[]) => process.stderr.write(`[sink bench] ${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** This process's RSS and its parts (MB): anonymous memory (heap, buffers) vs file pages (LMDB's memory map). */
+function rssMb(): { rss: number; anon: number; file: number } {
+  const text = readFileSync('/proc/self/status', 'utf8');
+  const kb = (name: string) => Math.round(Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(text)?.[1] ?? 0) / 1024);
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
 
 async function copyCeiling(pgs: TestPostgres, rows: number): Promise<number> {
   const c = new pg.Client({ connectionString: pgs.url });
@@ -126,14 +133,15 @@ async function backlog(pgs: TestPostgres, rows: number, run: number): Promise<Re
     }
     await pgs.stop('fast');
     await insertRows(op, 0, rows);
-    global.gc?.();
-    let peak = process.memoryUsage().rss;
-    const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+    const before = rssMb();
+    const peak = { ...before };
+    const sample = () => { const m = rssMb(); peak.rss = Math.max(peak.rss, m.rss); peak.anon = Math.max(peak.anon, m.anon); peak.file = Math.max(peak.file, m.file); };
     await pgs.start();
     const t0 = performance.now();
     const done = await waitCursor(pgs, `backlog-${run}`, node.services.changelog.lastSeq('default', 'sensor_data'), 600_000, sample);
     if ((await targetCount(pgs, table)) !== rows) throw new Error('backlog: row count differs');
-    return { rows, delivered_rows_per_s: Math.round(rows / ((done - t0) / 1000)), peak_rss_mb: Math.round(peak / 1048576) };
+    // The bench process is the FerryDB node (in-process): RSS includes LMDB's mapped file pages.
+    return { rows, delivered_rows_per_s: Math.round(rows / ((done - t0) / 1000)), rss_before_mb: before.rss, peak_rss_mb: peak.rss, peak_anon_mb: peak.anon, peak_file_mb: peak.file };
   } finally {
     await node.close();
     rmSync(root, { recursive: true, force: true });
