@@ -96,7 +96,17 @@ test('a network cut and a silent network between FerryDB and PostgreSQL: the sin
   await assertCursorAtHead(s, 'net', 'net', 'reading');
 });
 
-test('two HQ nodes feed one target: rows of both arrive, a key written on both keeps the newer version', async (t) => {
+/** The last version of key 1000000 on each node; the greatest (version, origin) must be the target's row. */
+function winner(nodes: TestServer[]) {
+  const versions = nodes.map((s) => {
+    const e = [...s.node.services.changelog.readTable('fleet', 'reading', { reverse: true })].find((x) => x.key === 1_000_000)!;
+    return { machine: e.record!.machine as string, __origin__: e.origin, __version__: String(e.hlc) };
+  });
+  versions.sort((x, y) => (BigInt(x.__version__) < BigInt(y.__version__) ? -1 : BigInt(x.__version__) > BigInt(y.__version__) ? 1 : x.__origin__ < y.__origin__ ? -1 : 1));
+  return versions[versions.length - 1];
+}
+
+test('two HQ nodes feed one target: rows of both arrive, a key written on both keeps the greater version', async (t) => {
   const a = await server(t, { NODE_NAME: 'hq-1' });
   const b = await server(t, { NODE_NAME: 'hq-2' });
   for (const s of [a, b]) await table(s, 'fleet', 'reading');
@@ -109,15 +119,16 @@ test('two HQ nodes feed one target: rows of both arrive, a key written on both k
   await Promise.all([write(a, 'fleet', 'reading', 6000, 2000, 'a'), write(b, 'fleet', 'reading', 8000, 2000, 'b')]);
   await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM warehouse.readings').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 10_001, { timeoutMs: 60_000, what: 'rows of both nodes' })
     .catch(async (err) => { console.log(JSON.stringify([await sinkStatus(a, 'wh'), await sinkStatus(b, 'wh')])); throw err; });
-  const shared = (await pgs.query(`SELECT machine, __origin__ FROM warehouse.readings WHERE id = 1000000`)).rows[0];
-  assert.deepEqual(shared, { machine: 'newer', __origin__: 'hq-2' });
+  const shared = (await pgs.query(`SELECT machine, __origin__, __version__ FROM warehouse.readings WHERE id = 1000000`)).rows[0];
+  assert.deepEqual(shared, winner([a, b]));
   const origins = (await pgs.query('SELECT __origin__, count(*)::int AS n FROM warehouse.readings GROUP BY 1 ORDER BY 1')).rows;
   assert.deepEqual(origins, [{ __origin__: 'hq-1', n: 5000 }, { __origin__: 'hq-2', n: 5001 }]);
   const cursors = (await pgs.query(`SELECT source_node FROM ferrydb_sink_progress WHERE sink = 'wh' ORDER BY 1`)).rows.map((r) => r.source_node);
   assert.deepEqual(cursors, ['hq-1', 'hq-2']);
-  // A later write on the first node wins again; the replayed older one never did.
+  // Another write of the key on the first node: again the greater version is the one kept.
   await a.op({ operation: 'upsert', database: 'fleet', table: 'reading', records: [{ id: 1_000_000, machine: 'newest' }] });
-  await waitFor(async () => (await pgs.query(`SELECT machine FROM warehouse.readings WHERE id = 1000000`)).rows[0]?.machine === 'newest', { what: 'the newest write' });
+  const expected = winner([a, b]);
+  await waitFor(async () => JSON.stringify((await pgs.query(`SELECT machine, __origin__, __version__ FROM warehouse.readings WHERE id = 1000000`)).rows[0]) === JSON.stringify(expected), { what: 'the newest version' });
 });
 
 test('the change log is held for a sink whose target is down; a forced trim past it is reported and the table re-copied', async (t) => {

@@ -4,7 +4,7 @@ import { loadConfig, redactConfig } from '../../src/config/load-config.js';
 import { parseSinkDefinition, redactUrl } from '../../src/config/sink-settings.js';
 import type { ChangeEntry } from '../../src/changelog/entry.js';
 import { backoffMs, collapseEntries, isInsertOnly } from '../../src/sinks/rows.js';
-import { copyField, encodeValue, inferType, MISMATCH, upsertSql } from '../../src/sinks/postgres/sql.js';
+import { copyEncoder, copyField, encodeValue, inferType, MISMATCH, upsertSql } from '../../src/sinks/postgres/sql.js';
 
 const URL_ = 'postgres://ferry:s3cret@db.example:5432/wh';
 
@@ -65,6 +65,13 @@ test('values are encoded for their column type; misfits are marked, COPY fields 
   assert.equal(encodeValue('bigint', null), null);
   assert.equal(copyField(null), '\\N');
   assert.equal(copyField('a\tb\nc\\d\re'), 'a\\tb\\nc\\\\d\\re');
+  for (const type of ['double precision', 'text', 'bigint', 'boolean', 'jsonb']) {
+    const enc = copyEncoder(type);
+    for (const v of [1.5, 7, 'x\ty', true, null, undefined, { a: [1] }]) {
+      const plain = encodeValue(type, v);
+      assert.deepEqual(enc(v), plain === MISMATCH ? MISMATCH : copyField(plain), `${type} ${String(v)}`);
+    }
+  }
 });
 
 test('the upsert only replaces older versions and skips rows with a newer tombstone', () => {

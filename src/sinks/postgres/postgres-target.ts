@@ -10,7 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Progress, SinkRow, SinkTarget, TargetFactoryOptions, TargetTable, WriteRequest, WriteResult } from '../target.js';
 import { TargetError } from '../target.js';
 import {
-  addColumnSql, copyField, copySql, createTableSql, deleteSql, encodeValue, inferType, keyText, MISMATCH, ORIGIN_COLUMN,
+  addColumnSql, copyEncoder, copyField, copySql, createTableSql, deleteSql, encodeValue, inferType, keyText, MISMATCH, ORIGIN_COLUMN,
   PROGRESS_TABLE, qualified, quoteIdent, SETUP_SQL, STAGE_TABLE, stageCopySql, stageSql, TOMBSTONE_TABLE, upsertSql, VERSION_COLUMN, type ColumnSet,
 } from './sql.js';
 
@@ -210,20 +210,23 @@ export class PostgresTarget implements SinkTarget {
   /** COPY text of the rows: the mapped columns, version and origin (and the key text when staging). */
   #copyText(m: Mapped, rows: SinkRow[], withKeyText: boolean): { text: string; mismatches: number } {
     let mismatches = 0;
-    const lines: string[] = [];
+    const encoders = m.cols.types.map(copyEncoder);
+    const attrs = m.attrs;
+    const n = attrs.length;
+    let text = '';
     for (const r of rows) {
       const rec = r.record!;
-      const fields: string[] = [];
-      for (let i = 0; i < m.attrs.length; i++) {
-        let v = encodeValue(m.cols.types[i]!, rec[m.attrs[i]!]);
-        if (v === MISMATCH) { mismatches++; v = null; }
-        fields.push(copyField(v));
+      let line = '';
+      for (let i = 0; i < n; i++) {
+        let v = encoders[i]!(rec[attrs[i]!]);
+        if (v === MISMATCH) { mismatches++; v = '\\N'; }
+        line += v + '\t';
       }
-      fields.push(String(r.version), copyField(r.origin));
-      if (withKeyText) fields.push(copyField(keyText(r.key)));
-      lines.push(fields.join('\t'));
+      line += String(r.version) + '\t' + copyField(r.origin);
+      if (withKeyText) line += '\t' + copyField(keyText(r.key));
+      text += line + '\n';
     }
-    return { text: lines.join('\n') + '\n', mismatches };
+    return { text, mismatches };
   }
 
   async #copyIn(c: pg.Client, sql: string, text: string): Promise<void> {

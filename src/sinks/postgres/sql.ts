@@ -78,6 +78,27 @@ export function copyField(v: string | null): string {
   return /[\\\t\n\r]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : v;
 }
 
+/**
+ * A COPY-text encoder for one column type: the field as COPY expects it (`\\N` for NULL,
+ * escaped text), or MISMATCH. Same rules as encodeValue, without per-value dispatch on the type
+ * (this runs for every cell of every batch).
+ */
+export function copyEncoder(type: string): (value: unknown) => string | typeof MISMATCH {
+  switch (type) {
+    case 'double precision':
+    case 'real':
+      return (v) => (typeof v === 'number' ? String(v) : v === null || v === undefined ? '\\N' : MISMATCH);
+    case 'text':
+    case 'character varying':
+      return (v) => (typeof v === 'string' ? copyField(v) : v === null || v === undefined ? '\\N' : copyField(JSON.stringify(v)));
+    default:
+      return (v) => {
+        const e = encodeValue(type, v);
+        return e === MISMATCH ? MISMATCH : copyField(e);
+      };
+  }
+}
+
 export interface ColumnSet {
   /** Target columns in statement order, with their types. */
   names: string[];
