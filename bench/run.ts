@@ -7,6 +7,7 @@ import { runAuthBench } from './auth.js';
 import { runIngestBench } from './ingest.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
+import { runSinkBench } from './sink.js';
 import { runSqlBench } from './sql.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   auth: () => runAuthBench({ runs, clients: 16, durationMs: quick ? 2000 : 5000, fill: quick ? 20_000 : 50_000 }),
   replication: () => runReplicationBench({ quick, runs }),
   ingest: () => runIngestBench({ quick, runs }),
+  sink: () => runSinkBench({ quick, runs }),
   sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
 };
 

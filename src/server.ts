@@ -33,6 +33,7 @@ import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Serv
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
 import { registerSqlOperation } from './sql/index.js';
+import { createSinks } from './sinks/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -103,6 +104,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
   const sql = registerSqlOperation(registry);
+  const sinks = createSinks({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   const feed = new ChangeFeed(changelog);
   let broker: MqttBroker | null = null;
@@ -164,6 +166,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         services.node.ports.clustering = clusteringPort;
         logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
+      sinks.start();
       return { operations, http, mqtt };
     },
     async close() {
@@ -177,6 +180,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       }
       feed.close();
       metrics?.close();
+      await sinks.stop().catch((err: unknown) => logger.error({ err }, 'stopping the sinks failed'));
       await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;

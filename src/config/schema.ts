@@ -3,7 +3,7 @@
  * names (HarperDB's names first-class) and a doc line. docs/config.md is checked against it.
  */
 
-export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path';
+export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path' | 'sinks';
 
 export interface SettingDef {
   /** Dotted path, as in the YAML config file. */
@@ -72,6 +72,11 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'mqtt.maxPacketBytes', type: 'int', default: 1024 * 1024, min: 1024, doc: 'Largest MQTT packet accepted; larger ones close the connection.' },
   { path: 'metrics.enabled', type: 'bool', default: true, doc: 'Serve GET /metrics (Prometheus text format) on the HTTP port.' },
   { path: 'metrics.requireAuthentication', type: 'bool', default: true, doc: 'GET /metrics needs a super user\'s credentials; set false for an unauthenticated scrape endpoint.' },
+  { path: 'sinks', type: 'sinks', default: [], doc: 'Sinks delivering tables to PostgreSQL-compatible targets: a list of {name, url, tables, create_tables, batch_rows} (JSON in the environment; see docs/scale-out.md). Sinks added by add_sink are kept in <rootPath>/sinks/sinks.json instead. Target URLs are shown with the password masked.' },
+  { path: 'sink.batch.maxRows', type: 'int', default: 5000, min: 1, max: 100_000, doc: 'Most change-log entries a sink writes in one target transaction.' },
+  { path: 'sink.retry.minMs', type: 'int', default: 500, min: 10, doc: 'First delay before a sink retries an unreachable or failing target (jittered, doubled up to the maximum).' },
+  { path: 'sink.retry.maxMs', type: 'int', default: 30_000, min: 100, doc: 'Largest delay between a sink\'s retries.' },
+  { path: 'sink.timeoutMs', type: 'int', default: 30_000, min: 100, doc: 'A sink gives up a connection attempt or a statement to its target after this long (a silent network counts as down).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },
   { path: 'logging.file', type: 'bool', default: true, aliases: ['LOG_TO_FILE'], doc: 'Write logs to <rootPath>/log/ferrydb.log, rotated by size.' },

@@ -192,6 +192,14 @@ export class Records {
     }
   }
 
+  /** Every tombstone of a table, in key order, with its version (sinks re-copying a table). */
+  *scanTombstones(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string }> {
+    for (const { key, value } of this.handle(def).tombstones.getRange({ start: afterKey, snapshot: false })) {
+      if ((afterKey !== undefined && key === afterKey) || typeof key === 'symbol') continue;
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1] };
+    }
+  }
+
   /**
    * Applies replicated entries in one transaction with extra work (e.g. the replication cursor)
    * done by `also` inside the same transaction. Missing tables are created with `hashOf`.

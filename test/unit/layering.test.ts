@@ -24,6 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   rest: ['realtime', 'http', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
   mqtt: ['rest', 'realtime', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
   metrics: ['rest', 'http', 'operations', 'auth', 'errors', 'log', 'config'],
+  sinks: ['operations', 'records', 'catalog', 'changelog', 'errors', 'config', 'log'],
   cli: ['*'],
   demo: ['*'],
 };
@@ -38,6 +39,8 @@ const OWNERS: Record<string, RegExp> = {
   'mqtt-packet': /^mqtt\/mqtt-session\.ts$/,
   'prom-client': /^metrics\//,
   'cbor-x': /^rest\/content\.ts$/,
+  pg: /^sinks\/postgres\/postgres-target\.ts$/,
+  'pg-copy-streams': /^sinks\/postgres\/postgres-target\.ts$/,
 };
 
 function files(dir: string): string[] {
