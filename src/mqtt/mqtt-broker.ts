@@ -100,7 +100,7 @@ export class MqttBroker implements SessionHandler {
     this.#sessions.set(session, new Map());
   }
 
-  async authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown> {
+  async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress?: string): Promise<unknown> {
     const { services, config } = this.#opts;
     if (username === undefined || username === '') {
       if (!config.mqtt.requireAuthentication) return ANONYMOUS;
@@ -110,7 +110,7 @@ export class MqttBroker implements SessionHandler {
     const cached = services.users.cached(header);
     if (cached) return cached;
     try {
-      return await services.users.authenticate(header);
+      return await services.users.authenticate(header, remoteAddress);
     } catch (err) {
       throw refusal(REASON.BAD_USERNAME_OR_PASSWORD, toDbError(err).message);
     }

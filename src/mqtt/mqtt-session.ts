@@ -31,7 +31,8 @@ export const REASON = {
 /** The broker's side of a session. */
 export interface SessionHandler {
   /** Checks credentials; resolves to an opaque user or rejects with a reason code (0x86/0x87). */
-  authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown>;
+  /** `remoteAddress` (when the stream has one) keys the failed-login limit. */
+  authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress?: string): Promise<unknown>;
   /** Handles a publish; resolves to a reason code (0 = accepted) and optional reason string. */
   publish(session: MqttSession, packet: IPublishPacket): Promise<{ code: number; reason?: string }>;
   /** Grants one subscription: a QoS (0/1) or a failure reason code (>= 0x80). */
@@ -187,7 +188,7 @@ export class MqttSession {
       return this.destroy();
     }
     try {
-      this.user = await this.#handler.authenticate(p.username, p.password);
+      this.user = await this.#handler.authenticate(p.username, p.password, (this.stream as { remoteAddress?: string }).remoteAddress);
     } catch (err) {
       const code = typeof (err as { reasonCode?: unknown }).reasonCode === 'number' ? (err as { reasonCode: number }).reasonCode : REASON.NOT_AUTHORIZED;
       if (this.isV5) this.send({ cmd: 'connack', reasonCode: code, sessionPresent: false, properties: { reasonString: (err as Error).message } });

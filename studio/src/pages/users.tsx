@@ -85,6 +85,7 @@ function AddUserForm({ roles, client, onAdded }: { roles: RoleRecord[]; client: 
   );
 }
 
+/** Keyed by role id only: the reload after a save must not remount it (its success message and ticks stay). */
 function RoleEditor({ role, schema, client, onSaved }: { role: RoleRecord; schema: DescribeAll; client: ApiClient; onSaved: () => void }) {
   const [rows, setRows] = useState<PermissionRow[]>(() => permissionRows(role, schema));
   const action = useAction();
@@ -143,7 +144,7 @@ function RolesPanel({ client, roles, users, reload }: { client: ApiClient; roles
                 <ConfirmButton small label="Drop" question={`Drop role ${r.role}?`} confirmLabel={`Drop ${r.role}`} disabled={holders > 0 || action.busy}
                   onConfirm={() => action.run(async () => { const res = await client.call({ operation: 'drop_role', id: r.id }); reload(); return messageOf(res, 'Role dropped.'); })} />
               </div>
-              {selected === r.id && current && schema.data ? <RoleEditor key={`${r.id}-${r.__updatedtime__ ?? 0}`} role={current} schema={schema.data} client={client} onSaved={reload} /> : null}
+              {selected === r.id && current && schema.data ? <RoleEditor key={r.id} role={current} schema={schema.data} client={client} onSaved={reload} /> : null}
               {selected === r.id && schema.loading ? <Loading label="Reading tables…" /> : null}
             </li>
           );
