@@ -184,7 +184,7 @@ export class MqttSession {
     this.clientId = p.clientId;
     if (this.version !== 4 && this.version !== 5) {
       this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-      return this.destroy();
+      return this.disconnect(REASON.UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol version');
     }
     try {
       this.user = await this.#handler.authenticate(p.username, p.password);
@@ -192,7 +192,8 @@ export class MqttSession {
       const code = typeof (err as { reasonCode?: unknown }).reasonCode === 'number' ? (err as { reasonCode: number }).reasonCode : REASON.NOT_AUTHORIZED;
       if (this.isV5) this.send({ cmd: 'connack', reasonCode: code, sessionPresent: false, properties: { reasonString: (err as Error).message } });
       else this.send({ cmd: 'connack', returnCode: code === REASON.BAD_USERNAME_OR_PASSWORD ? 4 : 5, sessionPresent: false });
-      return this.destroy();
+      // Not destroy(): the refusing CONNACK must reach the client first.
+      return this.disconnect(code, 'login failed');
     }
     if (this.#closed) return;
     this.#connected = true;
@@ -242,7 +243,7 @@ export class MqttSession {
     if (this.#closed) return;
     if (code !== REASON.SUCCESS && !this.isV5) {
       // MQTT 3.1.1 has no negative acknowledgement: closing the connection is the refusal.
-      return this.destroy();
+      return this.disconnect(code, reason ?? 'publish refused');
     }
     const properties = reason && this.isV5 ? { reasonString: reason } : undefined;
     if (p.qos === 1) this.send({ cmd: 'puback', messageId: p.messageId, ...(this.isV5 ? { reasonCode: code } : {}), ...(properties ? { properties } : {}) });
@@ -260,7 +261,7 @@ export class MqttSession {
     for (const r of results) if (r.granted < 0x80) this.#handler.subscribed(this, r.s.topic, r.granted);
   }
 
-  /** Ends the session with a reason (MQTT 5 DISCONNECT; 3.1.1 just closes). */
+  /** Ends the session with a reason (MQTT 5 DISCONNECT once connected; otherwise just closes), flushing what was sent. */
   disconnect(code: number, reason: string): void {
     if (this.#closed) return;
     if (this.isV5 && this.#connected) this.send({ cmd: 'disconnect', reasonCode: code, properties: { reasonString: reason } } as Packet);
