@@ -75,7 +75,7 @@ export class Metrics implements IngestObserver {
   #clusterStatus(): Record<string, unknown> | null {
     const { services, registry } = this.#opts;
     if (!registry.has('cluster_status')) return null;
-    const ctx: OperationContext = { ...services, user: { username: 'metrics', role: { role: 'super_user', permission: { super_user: true } }, active: true } };
+    const ctx: OperationContext = { ...services, user: { username: 'metrics', role: services.users.roles.byName('super_user')!, active: true } };
     const r = this.#dispatch({ operation: 'cluster_status' }, ctx);
     return r instanceof Promise ? null : (r as Record<string, unknown>);
   }
@@ -125,7 +125,7 @@ export class Metrics implements IngestObserver {
       res.end(req.method === 'HEAD' ? undefined : text);
     }, fail);
     if (!this.#opts.requireAuthentication) return void serve();
-    services.users.authenticate(req.headers.authorization).then((user) => {
+    services.users.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').then((user) => {
       if (!isSuperUser(user)) throw new DbError('FORBIDDEN', 'This operation is not authorized due to role restrictions and/or invalid schema items', { body: { unauthorized_access: ['/metrics is restricted to super users'], invalid_schema_items: [] } });
       return serve();
     }).catch(fail);

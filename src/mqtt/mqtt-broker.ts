@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { assertTableAccess, readableAttributes } from '../auth/permissions.js';
 import { basicHeader } from '../auth/credentials.js';
-import { SUPER_USER_ROLE, type User } from '../auth/users.js';
+import type { User } from '../auth/users.js';
 import type { Config } from '../config/load-config.js';
 import type { PrimaryKey } from '../changelog/entry.js';
 import { toDbError } from '../errors/db-error.js';
@@ -40,7 +40,6 @@ interface Sub {
   stop: () => void;
 }
 
-const ANONYMOUS: User = { username: 'mqtt-anonymous', role: SUPER_USER_ROLE, active: true };
 const EMPTY = Buffer.alloc(0);
 
 function refusal(code: number, message: string): Error & { reasonCode: number } {
@@ -89,27 +88,28 @@ export class MqttBroker implements SessionHandler {
   }
 
   /** Serves one MQTT connection over any byte stream (TCP, TLS or a WebSocket stream). */
-  handleStream(stream: Duplex): void {
+  handleStream(stream: Duplex, remoteAddress?: string): void {
     const { config } = this.#opts;
     const session = new MqttSession(stream, this, {
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxBufferedBytes: config.http.maxSubscriberBufferBytes,
       maxInflight: 10_000,
+      ...(remoteAddress ? { remoteAddress } : {}),
     });
     this.#sessions.set(session, new Map());
   }
 
-  async authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown> {
+  async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown> {
     const { services, config } = this.#opts;
     if (username === undefined || username === '') {
-      if (!config.mqtt.requireAuthentication) return ANONYMOUS;
+      if (!config.mqtt.requireAuthentication) return { username: 'mqtt-anonymous', role: services.users.roles.byName('super_user')!, active: true } satisfies User;
       throw refusal(REASON.BAD_USERNAME_OR_PASSWORD, 'Login failed: a username and password are required');
     }
     const header = basicHeader(username, password?.toString('utf8') ?? '');
     const cached = services.users.cached(header);
     if (cached) return cached;
     try {
-      return await services.users.authenticate(header);
+      return await services.users.authenticate(header, remoteAddress);
     } catch (err) {
       throw refusal(REASON.BAD_USERNAME_OR_PASSWORD, toDbError(err).message);
     }

@@ -31,7 +31,7 @@ export const REASON = {
 /** The broker's side of a session. */
 export interface SessionHandler {
   /** Checks credentials; resolves to an opaque user or rejects with a reason code (0x86/0x87). */
-  authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown>;
+  authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown>;
   /** Handles a publish; resolves to a reason code (0 = accepted) and optional reason string. */
   publish(session: MqttSession, packet: IPublishPacket): Promise<{ code: number; reason?: string }>;
   /** Grants one subscription: a QoS (0/1) or a failure reason code (>= 0x80). */
@@ -47,12 +47,16 @@ export interface SessionOptions {
   maxBufferedBytes: number;
   /** Most unacknowledged QoS 1 messages sent to the client before it counts as too slow. */
   maxInflight: number;
+  /** The client's address when the stream does not carry one (WebSocket streams). */
+  remoteAddress?: string;
 }
 
 const TOPIC_ALIAS_MAX = 32;
 
 export class MqttSession {
   readonly stream: Duplex;
+  /** The client's address (the login limiter counts failures per address). */
+  readonly remoteAddress: string;
   readonly #handler: SessionHandler;
   readonly #opts: SessionOptions;
   readonly #parser = createParser();
@@ -77,6 +81,7 @@ export class MqttSession {
 
   constructor(stream: Duplex, handler: SessionHandler, opts: SessionOptions) {
     this.stream = stream;
+    this.remoteAddress = opts.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'unknown';
     this.#handler = handler;
     this.#opts = opts;
     this.#parser.on('packet', (p: Packet) => {
@@ -187,7 +192,7 @@ export class MqttSession {
       return this.disconnect(REASON.UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol version');
     }
     try {
-      this.user = await this.#handler.authenticate(p.username, p.password);
+      this.user = await this.#handler.authenticate(p.username, p.password, this.remoteAddress);
     } catch (err) {
       const code = typeof (err as { reasonCode?: unknown }).reasonCode === 'number' ? (err as { reasonCode: number }).reasonCode : REASON.NOT_AUTHORIZED;
       if (this.isV5) this.send({ cmd: 'connack', reasonCode: code, sessionPresent: false, properties: { reasonString: (err as Error).message } });

@@ -29,7 +29,7 @@ const ALLOWED: Record<string, string[]> = {
 
 /** Heavy dependencies and the only module allowed to import each. */
 const OWNERS: Record<string, RegExp> = {
-  lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^(replication\/|http\/websocket-upgrade\.ts$)/,
+  lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^(replication\/|http\/websocket-upgrade\.ts$)/, jose: /^auth\/tokens\.ts$/,
   'mqtt-packet': /^mqtt\/mqtt-session\.ts$/, 'prom-client': /^metrics\//, 'cbor-x': /^rest\/content\.ts$/,
 };
 
