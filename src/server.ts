@@ -32,6 +32,8 @@ import { silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { registerSqlOperation } from './sql/index.js';
+import { createSinks } from './sinks/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -101,6 +103,8 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sql = registerSqlOperation(registry);
+  const sinks = createSinks({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
   const feed = new ChangeFeed(changelog);
   let broker: MqttBroker | null = null;
@@ -162,6 +166,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         services.node.ports.clustering = clusteringPort;
         logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
+      sinks.start();
       return { operations, http, mqtt };
     },
     async close() {
@@ -175,6 +180,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       }
       feed.close();
       metrics?.close();
+      await sinks.stop().catch((err: unknown) => logger.error({ err }, 'stopping the sinks failed'));
       await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;
@@ -192,6 +198,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         });
       }
       await services.jobs.idle();
+      await sql.close();
       await engine.close();
       rmSync(join(config.rootPath, PID_FILE), { force: true });
       logger.info('node stopped');

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { internalSuperUser } from '../auth/permissions.js';
 import { isSuperUser } from '../auth/users.js';
 import { DbError } from '../errors/db-error.js';
 import { errorResponse } from '../http/error-response.js';
@@ -75,7 +76,7 @@ export class Metrics implements IngestObserver {
   #clusterStatus(): Record<string, unknown> | null {
     const { services, registry } = this.#opts;
     if (!registry.has('cluster_status')) return null;
-    const ctx: OperationContext = { ...services, user: { username: 'metrics', role: services.users.roles.byName('super_user')!, active: true } };
+    const ctx: OperationContext = { ...services, user: internalSuperUser('metrics') };
     const r = this.#dispatch({ operation: 'cluster_status' }, ctx);
     return r instanceof Promise ? null : (r as Record<string, unknown>);
   }

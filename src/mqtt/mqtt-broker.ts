@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { assertTableAccess, readableAttributes } from '../auth/permissions.js';
 import { basicHeader } from '../auth/credentials.js';
+import { internalSuperUser } from '../auth/permissions.js';
 import type { User } from '../auth/users.js';
 import type { Config } from '../config/load-config.js';
 import type { PrimaryKey } from '../changelog/entry.js';
@@ -40,6 +41,7 @@ interface Sub {
   stop: () => void;
 }
 
+const ANONYMOUS: User = internalSuperUser('mqtt-anonymous');
 const EMPTY = Buffer.alloc(0);
 
 function refusal(code: number, message: string): Error & { reasonCode: number } {
@@ -102,7 +104,7 @@ export class MqttBroker implements SessionHandler {
   async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown> {
     const { services, config } = this.#opts;
     if (username === undefined || username === '') {
-      if (!config.mqtt.requireAuthentication) return { username: 'mqtt-anonymous', role: services.users.roles.byName('super_user')!, active: true } satisfies User;
+      if (!config.mqtt.requireAuthentication) return ANONYMOUS;
       throw refusal(REASON.BAD_USERNAME_OR_PASSWORD, 'Login failed: a username and password are required');
     }
     const header = basicHeader(username, password?.toString('utf8') ?? '');
