@@ -1,15 +1,16 @@
 /**
  * `npm run --silent bench`: runs the benchmarks and prints one JSON summary on stdout (progress
- * on stderr). Options: --only node|replication|sql, --quick (fewer rows, shorter runs), --runs N.
+ * on stderr). Options: --only node|replication|auth|sql, --quick (fewer rows, shorter runs), --runs N.
  */
 import { parseArgs } from 'node:util';
+import { runAuthBench } from './auth.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
 import { runSqlBench } from './sql.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
-if (values.only !== undefined && !['node', 'replication', 'sql'].includes(values.only)) {
-  process.stderr.write(`--only takes node, replication or sql, not '${values.only}'\n`);
+if (values.only !== undefined && !['node', 'replication', 'auth', 'sql'].includes(values.only)) {
+  process.stderr.write(`--only takes node, replication, auth or sql, not '${values.only}'\n`);
   process.exit(2);
 }
 const quick = values.quick ?? false;
@@ -19,6 +20,7 @@ const summary: Record<string, unknown> = { started: new Date().toISOString(), ma
 if (!values.only || values.only === 'node') {
   summary.node = await runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 });
 }
+if (!values.only || values.only === 'auth') summary.auth = await runAuthBench({ runs, clients: 16, durationMs: quick ? 2000 : 5000, fill: quick ? 20_000 : 50_000 });
 if (!values.only || values.only === 'replication') summary.replication = await runReplicationBench({ quick, runs });
 if (!values.only || values.only === 'sql') summary.sql = await runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs });
 summary.finished = new Date().toISOString();
