@@ -15,7 +15,7 @@ const CACHE_SIZE = 1000;
 /** Normalised statements longer than this are parsed in the worker (about 1 ms of parsing). */
 const WORKER_THRESHOLD_CHARS = 400;
 /** A parse running longer than this is stopped (the worker is replaced) and refused. */
-const PARSE_TIMEOUT_MS = 5000;
+const PARSE_TIMEOUT_MS = 15_000;
 
 export interface ParsedSql {
   statement: Statement;
@@ -25,7 +25,7 @@ export interface ParsedSql {
 interface ParseFailure { message: string; offset: number | null }
 
 export interface SqlParserOptions {
-  /** Longest a worker parse may run before it is stopped and refused (default 5 s). */
+  /** Longest a worker parse may run before it is stopped and refused (default 15 s). */
   parseTimeoutMs?: number;
   /** Normalised statements longer than this are parsed in the worker (default 400 chars). */
   workerThresholdChars?: number;

@@ -61,7 +61,7 @@ test('injection-looking strings are values, and a second statement is refused be
 });
 
 test('huge IN lists are parsed off the event loop; past the literal bound they are refused', async () => {
-  const list = Array.from({ length: 20_000 }, (_, i) => i + 1).join(',');
+  const list = Array.from({ length: 5_000 }, (_, i) => i + 1).join(",");
   const pending = s.op({ operation: 'sql', sql: `SELECT COUNT(*) AS n FROM dev.sensor WHERE id IN (${list})` });
   // the node answers other requests while the statement is parsed
   const probe = await s.op({ operation: 'search_by_id', database: 'dev', table: 'dog', ids: [1], get_attributes: ['id'] });
