@@ -132,6 +132,12 @@ export class Records {
     return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user);
   }
 
+  /** Upserts records, replacing (not merging) existing ones whole: HarperDB's REST PUT. */
+  replace(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user, true);
+  }
+
   delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
     return deleteRecords(this.#deps, this.handle(def), keys, user);
   }
@@ -183,6 +189,14 @@ export class Records {
       if (typeof key !== 'string' && typeof key !== 'number') continue;
       if (afterKey !== undefined && key === afterKey) continue;
       yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
+    }
+  }
+
+  /** Every tombstone of a table, in key order, with its version (sinks re-copying a table). */
+  *scanTombstones(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string }> {
+    for (const { key, value } of this.handle(def).tombstones.getRange({ start: afterKey, snapshot: false })) {
+      if ((afterKey !== undefined && key === afterKey) || typeof key === 'symbol') continue;
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1] };
     }
   }
 
