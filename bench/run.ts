@@ -1,14 +1,17 @@
 /**
  * `npm run --silent bench`: runs the benchmarks and prints one JSON summary on stdout (progress
- * on stderr). Options: --only node|replication, --quick (fewer rows, shorter runs), --runs N.
+ * on stderr). Options: --only node|replication|compare, --quick (fewer rows, shorter runs), --runs N.
+ * `compare` runs FerryDB, the bare node:http + LMDB ceiling and PostgreSQL (when installed)
+ * interleaved, and reports every figure with its counterpart and ratio.
  */
 import { parseArgs } from 'node:util';
 import { runNodeBench } from './node.js';
+import { runCompare } from './compare.js';
 import { runReplicationBench } from './replication.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
-if (values.only !== undefined && values.only !== 'node' && values.only !== 'replication') {
-  process.stderr.write(`--only takes node or replication, not '${values.only}'\n`);
+if (values.only !== undefined && !['node', 'replication', 'compare'].includes(values.only)) {
+  process.stderr.write(`--only takes node, replication or compare, not '${values.only}'\n`);
   process.exit(2);
 }
 const quick = values.quick ?? false;
@@ -17,6 +20,9 @@ const summary: Record<string, unknown> = { started: new Date().toISOString(), ma
 
 if (!values.only || values.only === 'node') {
   summary.node = await runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 });
+}
+if (!values.only || values.only === 'compare') {
+  summary.compare = await runCompare({ rounds: runs, records: quick ? 20_000 : 100_000, clients: 16, durationS: quick ? 3 : 10 });
 }
 if (!values.only || values.only === 'replication') summary.replication = await runReplicationBench({ quick, runs });
 summary.finished = new Date().toISOString();
