@@ -31,6 +31,8 @@ export class ChangeLog {
    */
   readonly holders = new Map<string, (database: string, table: string) => number | undefined>();
   #seq: number;
+  /** Tables whose entries could not be appended (a later table sorts after them in the log). */
+  readonly #noAppend = new Set<string>();
 
   constructor(engine: StorageEngine, nodeName: string, clock = new HybridClock()) {
     this.nodeName = nodeName;
@@ -48,7 +50,14 @@ export class ChangeLog {
    */
   append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null): number {
     const seq = ++this.#seq;
-    this.#log.put([database, table, seq], [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user]);
+    const k: EntryKey = [database, table, seq];
+    const v: StoredEntry = [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user];
+    // seq grows, so the entry sorts last unless another table's entries sort after this table's
+    if (this.#noAppend.size === 0 || !this.#noAppend.has(`${database}\0${table}`)) {
+      if (this.#log.append(k, v)) return seq;
+      this.#noAppend.add(`${database}\0${table}`);
+    }
+    this.#log.put(k, v);
     return seq;
   }
 

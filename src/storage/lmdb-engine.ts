@@ -12,6 +12,7 @@ import { DbError } from '../errors/db-error.js';
 import type { Entry, Key, KvStore, RangeOptions, StorageEngine, StorageStats, StoreOptions } from './engine.js';
 
 const STRUCTURES_KEY = Symbol.for('ferrydb.structures');
+const APPEND = { append: true } as const;
 
 export interface LmdbEngineOptions {
   /** Directory of the environment. */
@@ -134,6 +135,15 @@ class LmdbStore<V> implements KvStore<V> {
   put(key: Key, value: V): void {
     try {
       this.#db.putSync(key as LmdbKey, value);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  append(key: Key, value: V): boolean {
+    try {
+      // lmdb reports an out-of-order append as a failed condition (false), never as an error
+      return (this.#db.putSync(key as LmdbKey, value, APPEND) as unknown) === true;
     } catch (err) {
       throw translate(err);
     }
