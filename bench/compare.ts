@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePorts, launchNode } from '../src/demo/node-launcher.js';
 import { median, round } from './load.js';
-import { pgBulk, pgClosedLoop, pgPointRead, pgSingleInsert, startPostgres, type Postgres } from './postgres.js';
+import { pgBulk, pgClosedLoop, pgPointRead, pgSingleInsert, startPostgres, type Postgres } from './pg-durable.js';
 
 export interface CompareOptions {
   rounds: number;
