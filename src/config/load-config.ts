@@ -11,7 +11,8 @@ import { parseSinkList, redactUrl, SinkSettingError, type SinkDefinition } from 
 export interface Config {
   rootPath: string;
   operationsApi: { network: { host: string; port: number; bodyLimit: number; cors: boolean; corsAccessList: string[]; keepAliveTimeout: number } };
-  http: { host: string; port: number };
+  http: { host: string; port: number; keepAliveTimeout: number; bodyLimit: number; maxSubscriberBufferBytes: number; maxInitialRecords: number };
+  tls: { certificate: string | null; privateKey: string | null; certificateAuthority: string | null };
   localStudio: { enabled: boolean };
   clustering: {
     enabled: boolean; host: string; port: number; nodeName: string | null; user: string; password: string | null;
@@ -22,7 +23,13 @@ export interface Config {
     retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
     recreateDroppedTables: boolean;
   };
-  mqtt: { network: { port: number } };
+  sql: { maxRows: number; sliceMs: number };
+  mqtt: {
+    network: { host: string; port: number; securePort: number };
+    webSocket: boolean; requireAuthentication: boolean; maxPacketBytes: number;
+    ingest: { lingerMs: number; maxBatchRows: number };
+  };
+  metrics: { enabled: boolean; requireAuthentication: boolean };
   sinks: SinkDefinition[];
   sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number }; timeoutMs: number };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
@@ -105,6 +112,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
     problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
+  }
+  if (Boolean(config.tls.certificate) !== Boolean(config.tls.privateKey)) {
+    problems.push(`settings 'tls.certificate' and 'tls.privateKey' must be given together`);
   }
   if (config.sink.retry.minMs > config.sink.retry.maxMs) {
     problems.push(`setting 'sink.retry.minMs' must not exceed 'sink.retry.maxMs'`);
