@@ -73,6 +73,12 @@ test('a sink copies an existing table, then streams inserts, updates and deletes
   assert.match(list.body[0].url, /\*\*\*\*/);
   const info = await s.op({ operation: 'system_information', attributes: ['sinks'] });
   assert.equal(info.body.sinks[0].name, 'wh');
+  // /metrics shows the same figures as sink_status.
+  const res = await fetch(`http://127.0.0.1:${s.ports.http!.port}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:secret-pw').toString('base64')}` } });
+  const text = await res.text();
+  assert.match(text, /^ferrydb_sink_state\{sink="wh",state="streaming"\} 1$/m);
+  assert.equal(Number(/^ferrydb_sink_rows_written\{sink="wh"\} (\d+)$/m.exec(text)?.[1]), (await status(s, 'wh')).rows_written);
+  assert.match(text, /^ferrydb_sink_backlog_rows\{sink="wh"\} 0$/m);
 });
 
 test('the target applies last writer wins by version: older replays, late updates and revivals after a delete change nothing', async () => {
