@@ -105,6 +105,11 @@ test('the target applies last writer wins by version: older replays, late update
     await write([row(3, 400, 'back'), row(1, 100, 'tie won by origin', 'n2')]);
     const after = (await pgs.query('SELECT id, v FROM lww.t WHERE id IN (1, 3) ORDER BY id')).rows;
     assert.deepEqual(after, [{ id: 1, v: 'tie won by origin' }, { id: 3, v: 'back' }]);
+    // A column the warehouse added itself (no FerryDB attribute) is left alone: defaults fire, updates keep it.
+    await pgs.query(`ALTER TABLE lww.t ADD COLUMN note text DEFAULT 'warehouse'`);
+    await write([row(2, 500, 'b3')]);
+    await write([row(5, 500, 'e')], true);
+    assert.deepEqual((await pgs.query('SELECT id, v, note FROM lww.t WHERE id IN (2, 5) ORDER BY id')).rows, [{ id: 2, v: 'b3', note: 'warehouse' }, { id: 5, v: 'e', note: 'warehouse' }]);
     // A write that expects another cursor is refused whole.
     await assert.rejects(target.write({ sink: 'lww', sourceNode: 'n1', table, rows: [row(9, 1, 'x')], attributes: ['id', 'v'], likelyNew: true, expected: { position: 1, copy: null }, next: { position: 99, copy: null } }),
       (err: TargetError) => err.kind === 'conflict');
