@@ -152,3 +152,26 @@ test('a sink from the configuration is delivered but cannot be changed by operat
   assert.match(upd.body.error, /configuration file/);
   assert.equal((await s.op({ operation: 'remove_sink', name: 'cfg' })).status, 400);
 });
+
+test('a table whose change log was trimmed entirely (or dropped and recreated) is copied once, then streamed', async (t) => {
+  const s = await server(t, { NODE_NAME: 'hq-empty' });
+  await s.op({ operation: 'create_database', database: 'empt' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'old', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'old', records: [{ id: 1 }, { id: 2 }] });
+  await s.op({ operation: 'drop_table', database: 'empt', table: 'old' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'old', primary_key: 'id' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'trimmed', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'trimmed', records: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }] });
+  const { changelog, records } = s.node.services;
+  await records.engine.transaction(() => changelog.trimThrough('empt', 'trimmed', changelog.lastSeq('empt', 'trimmed')));
+  assert.equal(changelog.lastSeq('empt', 'trimmed'), 0);
+  assert.equal((await s.op({ operation: 'add_sink', name: 'empt', url: pgs.url, tables: ['empt.old', 'empt.trimmed'] })).status, 200);
+  await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM empt.trimmed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 2, { timeoutMs: 30_000, what: 'the copy' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'old', records: [{ id: 9 }] });
+  await s.op({ operation: 'insert', database: 'empt', table: 'trimmed', records: [{ id: 3, v: 'c' }] });
+  await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM empt.trimmed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 3
+    && (await pgs.query('SELECT count(*)::int AS n FROM empt.old').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 1, { timeoutMs: 30_000, what: 'streaming after the copy' });
+  const st = await status(s, 'empt');
+  assert.deepEqual(st.tables.map((x: { copies: number; resyncs: number }) => [x.copies, x.resyncs]), [[1, 0], [1, 0]]);
+  assert.equal(st.state, 'streaming');
+});
