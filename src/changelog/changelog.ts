@@ -122,17 +122,20 @@ export class ChangeLog {
   /** Removes a table's entries up to and including a position; call inside a transaction. */
   trimThrough(database: string, table: string, seq: number, maxEntries = Infinity): number {
     let removed = 0;
+    let lastRemoved = 0;
     for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, seq + 1], snapshot: false })) {
       if (removed >= maxEntries) break;
       this.#log.remove(key);
+      lastRemoved = (key as EntryKey)[2];
       removed++;
     }
-    // Remembered so consumers other than peers (sinks) can tell a forced trim from a normal one.
-    if (removed && seq > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], seq);
+    // The position of the last entry removed (not `seq`: nothing between it and `seq` existed), so
+    // consumers other than peers (sinks) can tell a forced trim from a normal one.
+    if (removed && lastRemoved > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], lastRemoved);
     return removed;
   }
 
-  /** The highest position a table's log was ever trimmed through (0 when never). */
+  /** The position of the newest entry ever trimmed from a table's log (0 when none). */
   trimmedThrough(database: string, table: string): number {
     return this.#meta.get(['trimmed', database, table]) ?? 0;
   }
