@@ -13,9 +13,10 @@ import { generatePassword } from './auth/password.js';
 import { Catalog } from './catalog/catalog.js';
 import { ChangeLog } from './changelog/changelog.js';
 import type { Config } from './config/load-config.js';
+import { CONFIG_FILE_NAME } from './config/read-sources.js';
 import { createOperationsServer } from './http/operations-server.js';
 import { StudioFiles } from './http/studio-static.js';
-import { silentLogger, type Logger } from './log/logger.js';
+import { notify, silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
@@ -26,6 +27,10 @@ import { packageRoot, version } from './version.js';
 export interface NodeOptions {
   logger?: Logger;
   logDir?: string | null;
+  /** The YAML file set_configuration writes (default <rootPath>/ferrydb-config.yaml). */
+  configFile?: string;
+  /** Called by the `restart` operation (the CLI restarts the node in place). */
+  restartNode?: () => void;
 }
 
 export interface FerryNode {
@@ -67,9 +72,11 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
 
   const services: Services = {
     config, records, catalog, changelog, users, logger, jobs: new Jobs(engine),
-    node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
+    node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, configFile: options.configFile ?? join(config.rootPath, CONFIG_FILE_NAME), ports: { operations: 0, http: null, clustering: null } },
     statusProviders: new Map(),
     restarters: new Map(),
+    logConsumers: new Map(),
+    ...(options.restartNode ? { restartNode: options.restartNode } : {}),
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
@@ -92,11 +99,11 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       });
       const operations = server.address() as AddressInfo;
       services.node.ports.operations = operations.port;
-      logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      notify(logger, { host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
       const clusteringPort = await replication.start();
       if (clusteringPort !== null) {
         services.node.ports.clustering = clusteringPort;
-        logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
+        notify(logger, { host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
       return { operations };
     },
@@ -121,7 +128,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       }
       await services.jobs.idle();
       await engine.close();
-      logger.info('node stopped');
+      notify(logger, {}, 'node stopped');
     },
   };
 }

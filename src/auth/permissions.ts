@@ -11,7 +11,7 @@ import { isSuperUser, type User } from './users.js';
 
 export type TableAction = 'read' | 'insert' | 'update' | 'delete';
 
-const FORBIDDEN_MESSAGE = 'This operation is not authorized due to role restrictions and/or invalid schema items';
+const FORBIDDEN_MESSAGE = 'This operation is not authorized due to role restrictions and/or invalid database items';
 
 /** Throws 403 unless the user may perform `action` on `database.table` (and on `attributes`, when given). */
 export function assertTableAccess(user: User, database: string, table: string, action: TableAction, attributes?: Iterable<string>): void {

@@ -44,11 +44,15 @@ export class ChangeLog {
 
   /**
    * Appends one entry and returns its seq; call inside the write transaction that changes the
-   * data. Positional arguments keep the per-row hot path free of object copies.
+   * data. Positional arguments keep the per-row hot path free of object copies. Pass the seq
+   * returned for a transaction's first entry as `txn` for its later entries.
    */
-  append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null): number {
+  append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null, txn = 0): number {
     const seq = ++this.#seq;
-    this.#log.put([database, table, seq], [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user]);
+    const value: StoredEntry = [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user];
+    // txn: the seq of the first entry of the same write transaction (0 for the first one itself)
+    if (txn) value.push(txn);
+    this.#log.put([database, table, seq], value);
     return seq;
   }
 

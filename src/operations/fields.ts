@@ -3,19 +3,36 @@ import { invalid } from '../errors/db-error.js';
 import type { PrimaryKey } from '../changelog/entry.js';
 import type { Body } from './context.js';
 
+/** A name field's value: numbers are coerced to strings as HarperDB does; other types are 400s. */
+function nameValue(v: unknown, field: string): string {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string') throw invalid(`'${field}' must be a string`);
+  return v;
+}
+
 /** `database` or its 3.x name `schema`; a missing database means `data`. */
 export function databaseOf(body: Body): string {
-  const v = body.database ?? body.schema;
-  if (v === undefined || v === null || v === '') return 'data';
-  if (typeof v !== 'string') throw invalid(`'database' must be a string`);
-  return v;
+  for (const field of ['database', 'schema']) {
+    const v = body[field];
+    if (v === undefined || v === null || v === '') continue;
+    return nameValue(v, field);
+  }
+  return 'data';
+}
+
+/** `table` (required; a number is coerced to a string). */
+export function tableOf(body: Body): string {
+  const v = body.table;
+  if (v === undefined || v === null || v === '') throw invalid(`'table' is required`);
+  return nameValue(v, 'table');
 }
 
 export function requireString(body: Body, field: string, ...aliases: string[]): string {
   for (const f of [field, ...aliases]) {
     const v = body[f];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || v === '') throw invalid(`'${f}' must be a non-empty string`);
+    if (typeof v !== 'string') throw invalid(`'${f}' must be a string`);
+    if (v === '') throw invalid(`'${f}' is not allowed to be empty`);
     return v;
   }
   throw invalid(`'${field}' is required`);

@@ -5,7 +5,15 @@
  */
 import { isSuperUser } from '../auth/users.js';
 import { DbError } from '../errors/db-error.js';
+import { catalogueEntry } from './catalogue.js';
 import type { Body, Handler, OperationContext } from './context.js';
+
+/** HarperDB's "not found" for unknown names; a 400 that says so for HarperDB operations FerryDB lacks. */
+function unknownOperation(name: unknown): DbError {
+  const entry = typeof name === 'string' ? catalogueEntry(name) : undefined;
+  if (entry) return new DbError('VALIDATION_FAILED', `Operation '${entry.name}' is not supported: ${entry.unsupported ?? 'FerryDB does not implement this HarperDB operation yet'}`);
+  return new DbError('UNKNOWN_OPERATION', `Operation '${String(name)}' not found`);
+}
 
 export interface OperationDef {
   name: string;
@@ -39,12 +47,12 @@ export class OperationRegistry {
     const name = body.operation;
     if (name === undefined || name === null || name === '') throw new DbError('VALIDATION_FAILED', `Request body must include an 'operation' property.`);
     const def = typeof name === 'string' ? this.#ops.get(name) : undefined;
-    if (!def) throw new DbError('UNKNOWN_OPERATION', `Operation '${String(name)}' not found`);
+    if (!def) throw unknownOperation(name);
     if (!def.anyUser && !isSuperUser(ctx.user)) {
       const reason = def.superUserOnly
         ? `Operation '${def.name}' is restricted to 'super_user' roles`
         : `Operation '${def.name}' is not permitted for role '${ctx.user.role.role}'`;
-      throw new DbError('FORBIDDEN', 'This operation is not authorized due to role restrictions and/or invalid schema items', {
+      throw new DbError('FORBIDDEN', 'This operation is not authorized due to role restrictions and/or invalid database items', {
         body: { unauthorized_access: [reason], invalid_schema_items: [] },
       });
     }

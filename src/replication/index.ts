@@ -25,6 +25,7 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   const rep = new Replication(rest);
   registerClusterOperations(registry, rep, { host: opts.config.clustering.host, port: opts.config.clustering.port });
   opts.services.statusProviders.set('replication', () => rep.summary());
+  opts.services.logConsumers.set('replication', (db, table) => { const acked = rep.lowestAcked(db, table); return acked === undefined ? undefined : acked + 1; });
   byServices.set(opts.services, rep);
   return rep;
 }

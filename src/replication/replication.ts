@@ -334,6 +334,12 @@ export class Replication {
     return (db, table) => byTable.get(`${db}\u0000${table}`) ?? [];
   }
 
+  /** The lowest position a publishing peer acknowledged for a table (undefined: none holds it). */
+  lowestAcked(db: string, table: string): number | undefined {
+    const list = this.#ackedFor()(db, table);
+    return list.length ? Math.min(...list.map(([, s]) => s)) : undefined;
+  }
+
   #liveSender(link: string, db: string, table: string) {
     const [dir, name] = [link.slice(0, link.indexOf(':')), link.slice(link.indexOf(':') + 1)];
     const s = dir === 'out' ? this.#outbound.get(name)?.session : this.#inbound.get(name);
