@@ -83,7 +83,7 @@ export class Records {
   }
 
   async addAttribute(def: TableDef, attribute: string): Promise<void> {
-    if (this.catalog.attributeSet(def).has(attribute)) throw new DbError('ALREADY_EXISTS', `attribute '${attribute}' already exists in ${def.database}.${def.name}`);
+    if (this.catalog.attributeSet(def).has(attribute)) throw new DbError('ALREADY_EXISTS', `Attribute '${attribute}' already exists in ${def.database}.${def.name}'`);
     await this.engine.transaction(() => this.catalog.addAttributesInTxn(def, [attribute]));
   }
 

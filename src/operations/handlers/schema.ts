@@ -92,9 +92,9 @@ async function createAttribute(body: Body, ctx: OperationContext) {
 async function dropAttribute(body: Body, ctx: OperationContext) {
   const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const attribute = requireString(body, 'attribute');
-  if (attribute === def.hashAttribute) throw invalid(`cannot drop the primary key attribute '${attribute}'`);
+  if (attribute === def.hashAttribute) throw invalid(`cannot drop a table's hash attribute`);
   if ((TIME_ATTRIBUTES as readonly string[]).includes(attribute)) throw invalid(`cannot drop the server-maintained attribute '${attribute}'`);
-  if (!ctx.catalog.attributeSet(def).has(attribute)) throw new DbError('NOT_FOUND', `attribute '${attribute}' does not exist on '${def.database}.${def.name}'`);
+  if (!ctx.catalog.attributeSet(def).has(attribute)) throw new DbError('NOT_FOUND', `Attribute '${attribute}' does not exist on '${def.database}.${def.name}'`);
   await ctx.records.dropAttribute(def, attribute);
   return `successfully deleted attribute '${attribute}'`;
 }
