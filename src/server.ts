@@ -13,6 +13,7 @@ import { generatePassword } from './auth/password.js';
 import { Catalog } from './catalog/catalog.js';
 import { ChangeLog } from './changelog/changelog.js';
 import type { Config } from './config/load-config.js';
+import { DbError } from './errors/db-error.js';
 import { CONFIG_FILE_NAME } from './config/read-sources.js';
 import { createOperationsServer } from './http/operations-server.js';
 import { StudioFiles } from './http/studio-static.js';
@@ -41,6 +42,15 @@ export interface FerryNode {
   readonly generatedAdminPassword: string | null;
   listen(): Promise<{ operations: AddressInfo }>;
   close(): Promise<void>;
+}
+
+/** A port that cannot be bound is a configuration error naming the setting (one line, no stack). */
+function portError(err: unknown, host: string, port: number, setting: string, env: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new DbError('VALIDATION_FAILED', `invalid configuration: port ${port} on ${host} is already in use (setting '${setting}', ${env})`);
+  if (code === 'EACCES') return new DbError('VALIDATION_FAILED', `invalid configuration: no permission to listen on port ${port} on ${host} (setting '${setting}', ${env})`);
+  if (code === 'EADDRNOTAVAIL') return new DbError('VALIDATION_FAILED', `invalid configuration: address ${host} is not available on this machine (setting '${setting.replace(/port$/, 'host')}')`);
+  return err;
 }
 
 /** Opens the node's storage and builds its services (nothing listens yet). */
@@ -94,13 +104,15 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         bodyLimit: net.bodyLimit, keepAliveTimeout: net.keepAliveTimeout,
       });
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(net.port, net.host, () => { server!.off('error', reject); resolve(); });
+        server!.once('error', (err) => reject(portError(err, net.host, net.port, 'operationsApi.network.port', 'OPERATIONSAPI_NETWORK_PORT')));
+        server!.listen(net.port, net.host, () => { server!.removeAllListeners('error'); resolve(); });
       });
       const operations = server.address() as AddressInfo;
       services.node.ports.operations = operations.port;
       notify(logger, { host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
-      const clusteringPort = await replication.start();
+      const clusteringPort = await replication.start().catch((err: unknown) => {
+        throw portError(err, config.clustering.host, config.clustering.port, 'clustering.port', 'CLUSTERING_PORT');
+      });
       if (clusteringPort !== null) {
         services.node.ports.clustering = clusteringPort;
         notify(logger, { host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
