@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseDocument } from 'yaml';
 import { DbError } from '../errors/db-error.js';
 import { settingProblem } from './load-config.js';
+import { yamlLibrary } from './read-sources.js';
 import { settingNames, type SettingDef } from './schema.js';
 
 /** Resolves request keys to settings; throws one 400 naming every unknown key. */
@@ -32,7 +32,7 @@ export function resolveSettings(updates: Record<string, unknown>): [SettingDef, 
  * the environment is known too). Returns the setting paths written.
  */
 export function writeSettings(file: string, updates: [SettingDef, unknown][]): string[] {
-  const doc = parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const doc = yamlLibrary().parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : '');
   if (doc.errors.length) throw new DbError('VALIDATION_FAILED', `invalid configuration: ${file} is not valid YAML: ${doc.errors[0]!.message}`);
   const problems: string[] = [];
   for (const [def, value] of updates) {
