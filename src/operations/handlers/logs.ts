@@ -11,6 +11,9 @@ import { databaseOf, optionalInt, optionalString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 import { readLog } from './read-log.js';
 
+/** Most transactions one read returns unless `limit` says otherwise (a bound on the answer's size). */
+export const DEFAULT_LIMIT = 10_000;
+
 /** A date as HarperDB accepts it: epoch ms as a number or numeric string, or a date string. */
 export function toMillis(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
@@ -78,7 +81,7 @@ function* inWindow(ctx: OperationContext, def: TableDef, from: number, to: numbe
 function readAuditLog(body: Body, ctx: OperationContext) {
   const def = tableFor(body, ctx);
   const { type, values } = searchOf(body);
-  const limit = optionalInt(body, 'limit', 1) ?? Infinity;
+  const limit = optionalInt(body, 'limit', 1) ?? DEFAULT_LIMIT;
   let from = -Infinity, to = Infinity;
   if (type === 'timestamp') {
     from = toMillis(values[0], 'search_values[0]') ?? -Infinity;
@@ -127,7 +130,7 @@ function readTransactionLog(body: Body, ctx: OperationContext) {
     from = toMillis(values[0], 'search_values[0]') ?? -Infinity;
     to = toMillis(values[1], 'search_values[1]') ?? Infinity;
   }
-  const limit = optionalInt(body, 'limit', 1) ?? Infinity;
+  const limit = optionalInt(body, 'limit', 1) ?? DEFAULT_LIMIT;
   const names = type === 'username' ? new Set(values) : null;
   const keys = type === 'hash_value' ? new Set(values) : null;
   const out: Record<string, unknown>[] = [];
