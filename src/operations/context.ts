@@ -39,10 +39,14 @@ export interface Services {
   logConsumers: Map<string, (database: string, table: string) => number | undefined>;
   /** Restarts the whole node (set by `ferrydb start`; absent for an embedded node). */
   restartNode?: () => void;
+  /** Extra read-only tables of the `system` database (e.g. hdb_nodes from replication), by table name. */
+  systemTables: Map<string, () => Record<string, unknown>[]>;
 }
 
 export interface OperationContext extends Services {
   user: User;
+  /** The client's address, for operations that authenticate themselves (create_authentication_tokens). */
+  remoteAddress?: string;
 }
 
 export type Body = Record<string, unknown>;

@@ -12,12 +12,11 @@ function nameValue(v: unknown, field: string): string {
 
 /** `database` or its 3.x name `schema`; a missing database means `data`. */
 export function databaseOf(body: Body): string {
-  for (const field of ['database', 'schema']) {
-    const v = body[field];
-    if (v === undefined || v === null || v === '') continue;
-    return nameValue(v, field);
-  }
-  return 'data';
+  // the same choice as the registry's permission check: `database` when present, else `schema`
+  const field = body.database !== undefined && body.database !== null ? 'database' : 'schema';
+  const v = body[field];
+  if (v === undefined || v === null || v === '') return 'data';
+  return nameValue(v, field);
 }
 
 /** `table` (required; a number is coerced to a string). */

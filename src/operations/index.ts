@@ -6,12 +6,16 @@ import { registerMaintenanceOperations } from './handlers/maintenance.js';
 import { registerLogOperations } from './handlers/logs.js';
 import { registerSchemaOperations } from './handlers/schema.js';
 import { registerSearchOperations } from './handlers/search.js';
+import { systemDatabase } from './handlers/system-database.js';
 import { registerSystemOperations } from './handlers/system.js';
+import { registerTokenOperations } from './handlers/tokens.js';
+import { registerUserOperations } from './handlers/users.js';
 import { registerWriteOperations } from './handlers/writes.js';
 import { OperationRegistry } from './registry.js';
 
 export { OperationRegistry } from './registry.js';
 export { Jobs } from './jobs.js';
+export { schemaView } from './handlers/users.js';
 export type { OperationContext, Services, NodeInfo, Body, Handler } from './context.js';
 
 /** A registry holding FerryDB's core operations (subsystems add theirs). */
@@ -26,5 +30,8 @@ export function createCoreRegistry(): OperationRegistry {
   registerExportOperations(r);
   registerMaintenanceOperations(r);
   registerConfigurationOperations(r);
+  registerUserOperations(r);
+  registerTokenOperations(r);
+  r.systemDatabase = systemDatabase;
   return r;
 }

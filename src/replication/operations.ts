@@ -27,7 +27,12 @@ export function registerClusterOperations(registry: OperationRegistry, rep: Repl
     const port = parsePort(body.port);
     const subscriptions = parseSubscriptions(body.subscriptions);
     if (isSelf(rep, clustering.host, clustering.port, name, host, port)) throw invalid('Cannot add a node that matches the hosts clustering config.');
-    if (rep.peers.get(name)) throw invalid(`Node '${name}' has already been added. Operation aborted.`);
+    // One link per pair: when the peer already dials this node, the subscriptions join that link.
+    if (rep.isDialledBy(name)) {
+      await rep.editInbound(name, subscriptions, 'merge');
+      return `successfully added ${name} to manifest (merged into the existing link that ${name} dials)`;
+    }
+    if (rep.peers.get(name) && !rep.peers.get(name)!.removedByPeer) throw invalid(`Node '${name}' has already been added. Operation aborted.`);
     await rep.addNode({ name, host, port, subscriptions, addedTime: Date.now() });
     return `successfully added ${name} to manifest`;
   };
@@ -35,6 +40,12 @@ export function registerClusterOperations(registry: OperationRegistry, rep: Repl
   const update = async (body: Body): Promise<string> => {
     const name = parseNodeName(body);
     const existing = rep.peers.get(name);
+    if (!existing && rep.isDialledBy(name)) {
+      // Edited on the dialled side: the dialler learns the new list over the link.
+      if (body.subscriptions === undefined) throw invalid(`'subscriptions' is required to edit the link that ${name} dials`);
+      await rep.editInbound(name, parseSubscriptions(body.subscriptions), 'replace');
+      return `successfully updated ${name}`;
+    }
     if (!existing) throw invalid(`Node '${name}' does not exist. Operation aborted.`);
     const host = body.host === undefined ? existing.host : parseHost(body.host);
     const port = body.port === undefined ? existing.port : parsePort(body.port);
@@ -49,7 +60,7 @@ export function registerClusterOperations(registry: OperationRegistry, rep: Repl
   registry.register({ name: 'update_node', superUserOnly: true, handler: (body) => update(body) });
   registry.register({
     name: 'set_node_replication', superUserOnly: true,
-    handler: (body) => (rep.peers.get(parseNodeName(body)) ? update(body) : add(body)),
+    handler: (body) => (rep.peers.get(parseNodeName(body)) || rep.isDialledBy(parseNodeName(body)) ? update(body) : add(body)),
   });
   registry.register({
     name: 'remove_node', superUserOnly: true,

@@ -23,6 +23,8 @@ export interface NodeRecord {
   port: number;
   subscriptions: Subscription[];
   addedTime: number;
+  /** The peer ran remove_node for this node (epoch ms): the dialler stopped. */
+  removedByPeer?: number;
 }
 
 /** `database:table`, HarperDB 3.x's channel name. */

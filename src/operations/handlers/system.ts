@@ -1,6 +1,7 @@
 /**
  * system_information (HarperDB's sections and fields, FerryDB's own figures as extras),
- * registration_info, get_fingerprint, get_components, user_info, list_users.
+ * registration_info, get_fingerprint, get_components (users and roles: users.ts; configuration:
+ * configuration.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
@@ -122,14 +123,8 @@ function fingerprint(ctx: OperationContext): string {
   return createHash('sha256').update(`${os.hostname()}\u0000${ctx.config.rootPath}\u0000${ctx.node.nodeName}`).digest('hex');
 }
 
-function userInfo(_body: Body, ctx: OperationContext) {
-  return { username: ctx.user.username, active: ctx.user.active, role: ctx.user.role };
-}
-
 export function registerSystemOperations(r: OperationRegistry): void {
   r.register({ name: 'system_information', handler: systemInformation, superUserOnly: true });
-  r.register({ name: 'user_info', handler: userInfo, superUserOnly: false, anyUser: true });
-  r.register({ name: 'list_users', handler: (_b, ctx) => ctx.users.list(), superUserOnly: true });
   // FerryDB needs no licence: registration answers what a HarperDB client reads, honestly.
   r.register({ name: 'registration_info', superUserOnly: false, anyUser: true, handler: (_b, ctx) => ({
     registered: true, version: ctx.node.version, ram_allocation: Math.round(os.totalmem() / 1024 / 1024), license_expiration_date: null,
