@@ -18,12 +18,24 @@ import { parseDuration } from './config/duration.js';
 import type { Config } from './config/load-config.js';
 import { DbError } from './errors/db-error.js';
 import { CONFIG_FILE_NAME } from './config/read-sources.js';
+import { createHttpPort, type HttpPort } from './http/http-server.js';
 import { createOperationsServer } from './http/operations-server.js';
+import { webSocketStream } from './http/websocket-upgrade.js';
+import { Metrics } from './metrics/metrics.js';
+import { MqttBroker } from './mqtt/mqtt-broker.js';
+import { ChangeFeed } from './realtime/change-feed.js';
+import { NO_OBSERVER } from './rest/observer.js';
+import { Realtime } from './rest/realtime.js';
+import { createRestHandler } from './rest/rest-handler.js';
+import type { ResolvedPath } from './rest/resource-path.js';
+import type { User } from './auth/users.js';
 import { StudioFiles } from './http/studio-static.js';
 import { notify, silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { registerSqlOperation } from './sql/index.js';
+import { createSinks } from './sinks/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
@@ -48,7 +60,8 @@ export interface FerryNode {
   readonly registry: OperationRegistry;
   /** Set on the first start when the admin password was generated: show it once, never log it. */
   readonly generatedAdminPassword: string | null;
-  listen(): Promise<{ operations: AddressInfo }>;
+  /** Binds the operations API, the HTTP port (REST, real-time, MQTT over WebSocket, /metrics), MQTT and replication. */
+  listen(): Promise<{ operations: AddressInfo; http: AddressInfo; mqtt: { port: number; securePort: number | null } }>;
   close(): Promise<void>;
 }
 
@@ -107,8 +120,35 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sql = registerSqlOperation(registry);
+  const sinks = createSinks({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
+  const feed = new ChangeFeed(changelog);
+  let broker: MqttBroker | null = null;
+  const metrics = config.metrics.enabled
+    ? new Metrics({ services, registry, requireAuthentication: config.metrics.requireAuthentication, logger, live: () => ({ mqttConnections: broker?.connections ?? 0, realtimeListeners: feed.listenerCount }) })
+    : null;
+  const observer = metrics ?? NO_OBSERVER;
+  broker = new MqttBroker({ services, feed, config, observer, logger });
+  const realtime = new Realtime({ services, feed, maxBufferBytes: config.http.maxSubscriberBufferBytes, maxInitialRecords: config.http.maxInitialRecords, observer, logger });
+  const rest = createRestHandler({ services, bodyLimit: config.http.bodyLimit, observer, logger, serveEvents: (req, res, target, user) => realtime.serveEvents(req, res, target, user) });
+  const mqttBroker = broker;
+  const httpPort: HttpPort = createHttpPort({
+    keepAliveTimeout: config.http.keepAliveTimeout,
+    maxWebSocketPayloadBytes: config.mqtt.maxPacketBytes,
+    handlers: {
+      rest,
+      ...(metrics ? { metrics: (req, res) => metrics.handle(req, res) } : {}),
+      ...(config.mqtt.webSocket ? { mqtt: (ws) => mqttBroker.handleStream(webSocketStream(ws)) } : {}),
+      prepareSubscription: (req, socket) => realtime.prepareUpgrade(req, socket),
+      subscription: (ws, prepared) => {
+        const p = prepared as { user: User; target: ResolvedPath };
+        realtime.serveWebSocket(ws, p.target, p.user);
+      },
+    },
+  });
   let server: Server | null = null;
+  let httpListening = false;
   let closed = false;
 
   return {
@@ -121,13 +161,27 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         bodyLimit: net.bodyLimit, keepAliveTimeout: net.keepAliveTimeout,
       });
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', (err) => reject(portError(err, net.host, net.port, 'operationsApi.network.port', 'OPERATIONSAPI_NETWORK_PORT')));
-        server!.listen(net.port, net.host, () => { server!.removeAllListeners('error'); resolve(); });
+        const failed = (err: Error) => reject(portError(err, net.host, net.port, 'operationsApi.network.port', 'OPERATIONSAPI_NETWORK_PORT'));
+        server!.once('error', failed);
+        server!.listen(net.port, net.host, () => { server!.off('error', failed); resolve(); });
       });
       const operations = server.address() as AddressInfo;
       writeFileSync(join(config.rootPath, PID_FILE), `${process.pid}\n`);
       services.node.ports.operations = operations.port;
       notify(logger, { host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      await new Promise<void>((resolve, reject) => {
+        const failed = (err: Error) => reject(portError(err, config.http.host, config.http.port, 'http.port', 'HTTP_PORT'));
+        httpPort.server.once('error', failed);
+        httpPort.server.listen(config.http.port, config.http.host, () => { httpPort.server.off('error', failed); resolve(); });
+      });
+      httpListening = true;
+      const http = httpPort.server.address() as AddressInfo;
+      services.node.ports.http = http.port;
+      notify(logger, { host: http.address, port: http.port }, 'HTTP port listening (REST, real-time, MQTT over WebSocket, /metrics)');
+      const mqtt = await mqttBroker.listen().catch((err: unknown) => {
+        throw portError(err, config.mqtt.network.host, config.mqtt.network.port, 'mqtt.network.port', 'MQTT_NETWORK_PORT');
+      });
+      notify(logger, { host: config.mqtt.network.host, port: mqtt.port, securePort: mqtt.securePort }, 'MQTT listening');
       const clusteringPort = await replication.start().catch((err: unknown) => {
         throw portError(err, config.clustering.host, config.clustering.port, 'clustering.port', 'CLUSTERING_PORT');
       });
@@ -135,11 +189,21 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         services.node.ports.clustering = clusteringPort;
         notify(logger, { host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
-      return { operations };
+      sinks.start();
+      return { operations, http, mqtt };
     },
     async close() {
       if (closed) return;
       closed = true;
+      await mqttBroker.close().catch((err: unknown) => logger.error({ err }, 'stopping MQTT failed'));
+      if (httpListening) {
+        const closing = new Promise<void>((resolve) => httpPort.server.close(() => resolve()));
+        httpPort.closeConnections();
+        await closing;
+      }
+      feed.close();
+      metrics?.close();
+      await sinks.stop().catch((err: unknown) => logger.error({ err }, 'stopping the sinks failed'));
       await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;
@@ -157,6 +221,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         });
       }
       await services.jobs.idle();
+      await sql.close();
       await engine.close();
       rmSync(join(config.rootPath, PID_FILE), { force: true });
       notify(logger, {}, 'node stopped');

@@ -6,11 +6,13 @@
 import { DbError } from '../errors/db-error.js';
 import { parseDuration } from './duration.js';
 import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from './schema.js';
+import { parseSinkList, redactUrl, SinkSettingError, type SinkDefinition } from './sink-settings.js';
 
 export interface Config {
   rootPath: string;
   operationsApi: { network: { host: string; port: number; bodyLimit: number; cors: boolean; corsAccessList: string[]; keepAliveTimeout: number } };
-  http: { host: string; port: number };
+  http: { host: string; port: number; keepAliveTimeout: number; bodyLimit: number; maxSubscriberBufferBytes: number; maxInitialRecords: number };
+  tls: { certificate: string | null; privateKey: string | null; certificateAuthority: string | null };
   localStudio: { enabled: boolean };
   clustering: {
     enabled: boolean; host: string; port: number; nodeName: string | null; user: string; password: string | null;
@@ -21,7 +23,15 @@ export interface Config {
     retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
     recreateDroppedTables: boolean;
   };
-  mqtt: { network: { port: number } };
+  sql: { maxRows: number; sliceMs: number };
+  mqtt: {
+    network: { host: string; port: number; securePort: number };
+    webSocket: boolean; requireAuthentication: boolean; maxPacketBytes: number;
+    ingest: { lingerMs: number; maxBatchRows: number };
+  };
+  metrics: { enabled: boolean; requireAuthentication: boolean };
+  sinks: SinkDefinition[];
+  sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number }; timeoutMs: number };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
   authentication: { operationTokenTimeout: string; refreshTokenTimeout: string };
   admin: { username: string | null; password: string | null };
@@ -103,6 +113,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
     problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
   }
+  if (Boolean(config.tls.certificate) !== Boolean(config.tls.privateKey)) {
+    problems.push(`settings 'tls.certificate' and 'tls.privateKey' must be given together`);
+  }
+  if (config.sink.retry.minMs > config.sink.retry.maxMs) {
+    problems.push(`setting 'sink.retry.minMs' must not exceed 'sink.retry.maxMs'`);
+  }
   if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
     problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);
   }
@@ -123,6 +139,7 @@ export function settingProblem(def: SettingDef, raw: unknown): string | null {
 function parseValue(def: SettingDef, raw: Raw): unknown {
   const bad = (why: string) => `\u0000${why}`;
   if (raw === null || raw === undefined || raw === '') {
+    if (def.type === 'sinks') return [];
     return def.default === null ? null : bad(`a value is required`);
   }
   switch (def.type) {
@@ -156,6 +173,14 @@ function parseValue(def: SettingDef, raw: Raw): unknown {
       const s = String(raw).toLowerCase();
       if (!(LOG_LEVELS as readonly string[]).includes(s)) return bad(`must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'`);
       return s;
+    }
+    case 'sinks': {
+      try {
+        return parseSinkList(raw);
+      } catch (err) {
+        if (err instanceof SinkSettingError) return bad(err.message);
+        throw err;
+      }
     }
     case 'list': {
       if (Array.isArray(raw)) return raw.map(String);
@@ -192,6 +217,7 @@ function deepFreeze<T>(obj: T): T {
 /** The configuration with secrets replaced, as get_configuration returns it. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  copy.sinks = config.sinks.map((d) => ({ ...d, url: redactUrl(d.url) }));
   for (const def of SETTINGS) {
     if (!def.secret) continue;
     const parts = def.path.split('.');
