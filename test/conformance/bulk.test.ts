@@ -85,6 +85,10 @@ test('export_local', async (t) => {
       assert.equal((await finished(b.job_id)).status, 'COMPLETE');
       assert.equal(readFileSync(join(dir, `${b.job_id}.csv`), 'utf8'), 'id,name\n5100,Rex\n5101,Lady\n');
     } },
+    { name: 'csv from SQL', request: { operation: 'export_local', format: 'csv', path: dir, filename: 'from-sql', search_operation: { operation: 'sql', sql: 'SELECT id, name FROM dev.breed WHERE id >= 5100 AND id <= 5101 ORDER BY id' } }, status: 200, check: async (b) => {
+      assert.equal((await finished(b.job_id)).status, 'COMPLETE');
+      assert.equal(readFileSync(join(dir, 'from-sql.csv'), 'utf8'), 'id,name\n5100,Rex\n5101,Lady\n');
+    } },
     { name: 'a bad format', request: { operation: 'export_local', format: 'xml', path: dir, search_operation: { operation: 'search_by_id' } }, status: 400, body: error("'format' must be one of json, csv") },
     { name: 'a missing directory', request: { operation: 'export_local', format: 'json', path: join(dir, 'nope'), search_operation: { operation: 'search_by_id', table: 'breed', ids: [1] } }, status: 400, body: error(`No such file or directory ${join(dir, 'nope')}`) },
     { name: 'a source that is not a search', request: { operation: 'export_local', format: 'json', path: dir, search_operation: { operation: 'drop_table', table: 'breed' } }, status: 400, body: error("'search_operation.operation' must be one of search_by_hash, search_by_id, search_by_value, search_by_conditions, sql") },
