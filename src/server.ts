@@ -16,6 +16,8 @@ import { Catalog } from './catalog/catalog.js';
 import { ChangeLog } from './changelog/changelog.js';
 import { parseDuration } from './config/duration.js';
 import type { Config } from './config/load-config.js';
+import { DbError } from './errors/db-error.js';
+import { CONFIG_FILE_NAME } from './config/read-sources.js';
 import { createHttpPort, type HttpPort } from './http/http-server.js';
 import { createOperationsServer } from './http/operations-server.js';
 import { webSocketStream } from './http/websocket-upgrade.js';
@@ -28,7 +30,7 @@ import { createRestHandler } from './rest/rest-handler.js';
 import type { ResolvedPath } from './rest/resource-path.js';
 import type { User } from './auth/users.js';
 import { StudioFiles } from './http/studio-static.js';
-import { silentLogger, type Logger } from './log/logger.js';
+import { notify, silentLogger, type Logger } from './log/logger.js';
 import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
@@ -44,6 +46,10 @@ export const PID_FILE = 'ferrydb.pid';
 export interface NodeOptions {
   logger?: Logger;
   logDir?: string | null;
+  /** The YAML file set_configuration writes (default <rootPath>/ferrydb-config.yaml). */
+  configFile?: string;
+  /** Called by the `restart` operation (the CLI restarts the node in place). */
+  restartNode?: () => void;
   /** Clock for token lifetimes and login limits (tests inject one). */
   clock?: () => number;
 }
@@ -57,6 +63,15 @@ export interface FerryNode {
   /** Binds the operations API, the HTTP port (REST, real-time, MQTT over WebSocket, /metrics), MQTT and replication. */
   listen(): Promise<{ operations: AddressInfo; http: AddressInfo; mqtt: { port: number; securePort: number | null } }>;
   close(): Promise<void>;
+}
+
+/** A port that cannot be bound is a configuration error naming the setting (one line, no stack). */
+function portError(err: unknown, host: string, port: number, setting: string, env: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new DbError('VALIDATION_FAILED', `invalid configuration: port ${port} on ${host} is already in use (setting '${setting}', ${env})`);
+  if (code === 'EACCES') return new DbError('VALIDATION_FAILED', `invalid configuration: no permission to listen on port ${port} on ${host} (setting '${setting}', ${env})`);
+  if (code === 'EADDRNOTAVAIL') return new DbError('VALIDATION_FAILED', `invalid configuration: address ${host} is not available on this machine (setting '${setting.replace(/port$/, 'host')}')`);
+  return err;
 }
 
 /** Opens the node's storage and builds its services (nothing listens yet). */
@@ -96,9 +111,11 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
 
   const services: Services = {
     config, records, catalog, changelog, users, logger, jobs: new Jobs(engine),
-    node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
+    node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, configFile: options.configFile ?? join(config.rootPath, CONFIG_FILE_NAME), ports: { operations: 0, http: null, clustering: null } },
     statusProviders: new Map(),
     restarters: new Map(),
+    logConsumers: new Map(),
+    ...(options.restartNode ? { restartNode: options.restartNode } : {}),
     systemTables: new Map(),
   };
   const registry = createCoreRegistry();
@@ -144,27 +161,33 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         bodyLimit: net.bodyLimit, keepAliveTimeout: net.keepAliveTimeout,
       });
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(net.port, net.host, () => { server!.off('error', reject); resolve(); });
+        const failed = (err: Error) => reject(portError(err, net.host, net.port, 'operationsApi.network.port', 'OPERATIONSAPI_NETWORK_PORT'));
+        server!.once('error', failed);
+        server!.listen(net.port, net.host, () => { server!.off('error', failed); resolve(); });
       });
       const operations = server.address() as AddressInfo;
       writeFileSync(join(config.rootPath, PID_FILE), `${process.pid}\n`);
       services.node.ports.operations = operations.port;
-      logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      notify(logger, { host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
       await new Promise<void>((resolve, reject) => {
-        httpPort.server.once('error', reject);
-        httpPort.server.listen(config.http.port, config.http.host, () => { httpPort.server.off('error', reject); resolve(); });
+        const failed = (err: Error) => reject(portError(err, config.http.host, config.http.port, 'http.port', 'HTTP_PORT'));
+        httpPort.server.once('error', failed);
+        httpPort.server.listen(config.http.port, config.http.host, () => { httpPort.server.off('error', failed); resolve(); });
       });
       httpListening = true;
       const http = httpPort.server.address() as AddressInfo;
       services.node.ports.http = http.port;
-      logger.info({ host: http.address, port: http.port }, 'HTTP port listening (REST, real-time, MQTT over WebSocket, /metrics)');
-      const mqtt = await mqttBroker.listen();
-      logger.info({ host: config.mqtt.network.host, port: mqtt.port, securePort: mqtt.securePort }, 'MQTT listening');
-      const clusteringPort = await replication.start();
+      notify(logger, { host: http.address, port: http.port }, 'HTTP port listening (REST, real-time, MQTT over WebSocket, /metrics)');
+      const mqtt = await mqttBroker.listen().catch((err: unknown) => {
+        throw portError(err, config.mqtt.network.host, config.mqtt.network.port, 'mqtt.network.port', 'MQTT_NETWORK_PORT');
+      });
+      notify(logger, { host: config.mqtt.network.host, port: mqtt.port, securePort: mqtt.securePort }, 'MQTT listening');
+      const clusteringPort = await replication.start().catch((err: unknown) => {
+        throw portError(err, config.clustering.host, config.clustering.port, 'clustering.port', 'CLUSTERING_PORT');
+      });
       if (clusteringPort !== null) {
         services.node.ports.clustering = clusteringPort;
-        logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
+        notify(logger, { host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
       sinks.start();
       return { operations, http, mqtt };
@@ -201,7 +224,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       await sql.close();
       await engine.close();
       rmSync(join(config.rootPath, PID_FILE), { force: true });
-      logger.info('node stopped');
+      notify(logger, {}, 'node stopped');
     },
   };
 }

@@ -1,31 +1,38 @@
-/** Pure validation of database, table and attribute names and of primary-key values. */
+/** Pure validation of database, table and attribute names and of primary-key values (HarperDB's rules). */
 import { invalid } from '../errors/db-error.js';
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_$-]{0,127}$/;
+/** HarperDB's name rule: printable ASCII except the backtick and the forward slash, 1-250 characters. */
+const NAME = /^[\x20-\x2E\x30-\x5F\x61-\x7E]+$/;
+const MAX_NAME = 250;
 export const RESERVED_DATABASES = new Set(['system', 'hdb_internal']);
 export const CREATED_TIME = '__createdtime__';
 export const UPDATED_TIME = '__updatedtime__';
 export const TIME_ATTRIBUTES = [CREATED_TIME, UPDATED_TIME] as const;
 
-export function checkDatabaseName(name: unknown, field = 'database'): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw invalid(`'${field}' must be a name of letters, digits, '_', '$' or '-' (1-128 characters)`);
-  }
-  if (RESERVED_DATABASES.has(name)) throw invalid(`database '${name}' is reserved`);
+/** A database or table name as HarperDB accepts it: numbers are coerced to strings. */
+function checkName(name: unknown, field: string): string {
+  if (typeof name === 'number' && Number.isFinite(name)) name = String(name);
+  if (name === undefined || name === null || name === '') throw invalid(`'${field}' is required`);
+  if (typeof name !== 'string') throw invalid(`'${field}' must be a string`);
+  if (name.length > MAX_NAME) throw invalid(`'${field}' cannot exceed ${MAX_NAME} characters`);
+  if (!NAME.test(name)) throw invalid(`'${field}' names cannot include backticks or forward slashes`);
   return name;
+}
+
+export function checkDatabaseName(name: unknown, field = 'database'): string {
+  const checked = checkName(name, field);
+  if (RESERVED_DATABASES.has(checked)) throw invalid(`database '${checked}' is reserved`);
+  return checked;
 }
 
 export function checkTableName(name: unknown, field = 'table'): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw invalid(`'${field}' must be a name of letters, digits, '_', '$' or '-' (1-128 characters)`);
-  }
-  return name;
+  return checkName(name, field);
 }
 
 export function checkAttributeName(name: unknown, field = 'attribute'): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 250 || name.includes('/')) {
-    throw invalid(`'${field}' must be a non-empty string of at most 250 characters without '/'`);
-  }
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`'${field}' is required`);
+  if (name.length > MAX_NAME) throw invalid(`'${field}' cannot exceed ${MAX_NAME} characters`);
+  if (name.includes('/') || name.includes('`')) throw invalid('Attribute names cannot include backticks or forward slashes');
   if (name === '__proto__') throw invalid(`'${field}' may not be '__proto__'`);
   return name;
 }

@@ -48,14 +48,18 @@ export class ChangeLog {
 
   /**
    * Appends one entry and returns its seq; call inside the write transaction that changes the
-   * data. Positional arguments keep the per-row hot path free of object copies.
+   * data. Positional arguments keep the per-row hot path free of object copies. Pass the seq
+   * returned for a transaction's first entry as `txn` for its later entries.
    */
-  append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null): number {
+  append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null, txn = 0): number {
     const seq = ++this.#seq;
     // One key and one value array for every entry: the store encodes them before put returns.
     const k = this.#key, v = this.#value;
     k[0] = database; k[1] = table; k[2] = seq;
     v[0] = hlc; v[1] = origin; v[2] = originSeq || seq; v[3] = CHANGE_OP_CODES[op]; v[4] = key; v[5] = record; v[6] = user;
+    // txn: the seq of the first entry of the same write transaction (absent on that first entry)
+    if (txn) v[7] = txn;
+    else if (v.length > 7) v.length = 7;
     // seq grows, so the entry sorts last unless another table's entries sort after this table's
     if (this.#noAppend.size === 0 || !this.#noAppend.has(`${database}\0${table}`)) {
       if (this.#log.append(k, v)) { v[5] = null; return seq; }

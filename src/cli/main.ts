@@ -1,7 +1,6 @@
 /** The `ferrydb` command: parses the command word and hands over to it. */
 import { DbError } from '../errors/db-error.js';
 import { version } from '../version.js';
-import { DEMO_HELP, runDemo } from '../demo/demo.js';
 import { START_HELP, runStart } from './commands/start.js';
 import { runUser } from './commands/user.js';
 import { processIo, type CliIo } from './io.js';
@@ -34,9 +33,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       case 'start':
         if (args.includes('--help') || args.includes('-h')) { io.stdout(START_HELP); return 0; }
         return await runStart(args, io);
-      case 'demo':
+      case 'demo': {
+        // loaded on demand: `ferrydb start` does not pay for the demo's modules
+        const { DEMO_HELP, runDemo } = await import('../demo/demo.js');
         if (args.includes('--help') || args.includes('-h')) { io.stdout(DEMO_HELP); return 0; }
         return await runDemo(args, io);
+      }
       case 'user':
         return await runUser(args, io);
       default:

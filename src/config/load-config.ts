@@ -129,6 +129,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return deepFreeze(config);
 }
 
+/** Checks one setting's value alone (set_configuration): null when valid, else the problem. */
+export function settingProblem(def: SettingDef, raw: unknown): string | null {
+  const parsed = parseValue(def, raw);
+  return typeof parsed === 'string' && parsed.startsWith('\u0000') ? parsed.slice(1) : null;
+}
+
 /** Returns the parsed value, or a string starting with NUL that describes the problem. */
 function parseValue(def: SettingDef, raw: Raw): unknown {
   const bad = (why: string) => `\u0000${why}`;

@@ -4,11 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { DbError } from '../errors/db-error.js';
 import { loadConfig, type Config } from './load-config.js';
 
 export const CONFIG_FILE_NAME = 'ferrydb-config.yaml';
+
+/** The YAML library, loaded only when there is a file to read (it costs start-up time otherwise). */
+export function yamlLibrary(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
 
 /** Parses `--NAME value`, `--NAME=value` and `--dotted.path=value` into a record. */
 export function parseSettingFlags(argv: readonly string[]): Record<string, string> {
@@ -37,7 +42,7 @@ export function readConfig(env: Record<string, string | undefined>, flags: Recor
   if (existsSync(filePath)) {
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFileSync(filePath, 'utf8'));
+      parsed = yamlLibrary().parse(readFileSync(filePath, 'utf8'));
     } catch (err) {
       throw new DbError('VALIDATION_FAILED', `invalid configuration: ${filePath} is not valid YAML: ${(err as Error).message}`);
     }

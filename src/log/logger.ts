@@ -21,6 +21,16 @@ export interface LoggerOptions {
 
 export const LOG_FILE_NAME = 'ferrydb.log';
 
+/** HarperDB's `notify` level: above fatal, so start-up and shutdown lines are kept at any level but silent. */
+export const NOTIFY_LEVEL = 70;
+
+/** Logs at the notify level (falls back to info on loggers without it, e.g. silentLogger()). */
+export function notify(logger: Logger, obj: object, msg: string): void {
+  const n = (logger as unknown as { notify?: (o: object, m: string) => void }).notify;
+  if (typeof n === 'function') n.call(logger, obj, msg);
+  else logger.info(obj, msg);
+}
+
 const REDACT = [
   'password', '*.password', '*.*.password', 'authorization', '*.authorization', 'headers.authorization',
   'req.headers.authorization', 'clustering.password', 'admin.password', 'secret', '*.secret',
@@ -46,6 +56,7 @@ export function createLogger(opts: LoggerOptions): LoggerHandle {
   const logger = pino(
     {
       level: opts.level,
+      customLevels: { notify: NOTIFY_LEVEL },
       base: opts.nodeName ? { node: opts.nodeName } : {},
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -54,7 +65,7 @@ export function createLogger(opts: LoggerOptions): LoggerHandle {
     streams.length ? pino.multistream(streams) : pino.destination('/dev/null'),
   );
   return {
-    logger,
+    logger: logger as unknown as Logger,
     close: () =>
       new Promise<void>((resolve) => {
         logger.flush?.();

@@ -13,6 +13,8 @@ export interface NodeInfo {
   startedAt: number;
   /** Directory holding the log files (null when file logging is off). */
   logDir: string | null;
+  /** The YAML file set_configuration writes. */
+  configFile: string;
   /** Ports actually bound (after port 0 resolution). */
   ports: { operations: number; http: number | null; clustering: number | null };
 }
@@ -30,6 +32,13 @@ export interface Services {
   statusProviders: Map<string, () => unknown>;
   /** Services `restart_service` can restart in place, by HarperDB service name; filled by subsystems. */
   restarters: Map<string, () => Promise<void>>;
+  /**
+   * Subsystems that still need a table's change-log entries after a position (replication: the
+   * lowest position its publishing peers acknowledged); delete_audit_logs_before keeps those.
+   */
+  logConsumers: Map<string, (database: string, table: string) => number | undefined>;
+  /** Restarts the whole node (set by `ferrydb start`; absent for an embedded node). */
+  restartNode?: () => void;
   /** Extra read-only tables of the `system` database (e.g. hdb_nodes from replication), by table name. */
   systemTables: Map<string, () => Record<string, unknown>[]>;
 }

@@ -3,23 +3,39 @@ import { invalid } from '../errors/db-error.js';
 import type { PrimaryKey } from '../changelog/entry.js';
 import type { Body } from './context.js';
 
+/** A name field's value: numbers are coerced to strings as HarperDB does; other types are 400s. */
+function nameValue(v: unknown, field: string): string {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string') throw invalid(`'${field}' must be a string`);
+  return v;
+}
+
 /** `database` or its 3.x name `schema`; a missing database means `data`. */
 export function databaseOf(body: Body): string {
-  const v = body.database ?? body.schema;
+  // the same choice as the registry's permission check: `database` when present, else `schema`
+  const field = body.database !== undefined && body.database !== null ? 'database' : 'schema';
+  const v = body[field];
   if (v === undefined || v === null || v === '') return 'data';
-  if (typeof v !== 'string') throw invalid(`'database' must be a string`);
-  return v;
+  return nameValue(v, field);
+}
+
+/** `table` (required; a number is coerced to a string). */
+export function tableOf(body: Body): string {
+  const v = body.table;
+  if (v === undefined || v === null || v === '') throw invalid(`'table' is required`);
+  return nameValue(v, 'table');
 }
 
 export function requireString(body: Body, field: string, ...aliases: string[]): string {
   // the field itself first, without building a list (this runs on every point read)
   const v = body[field];
   if (typeof v === 'string' && v !== '') return v;
-  if (v !== undefined && v !== null) throw invalid(`'${field}' must be a non-empty string`);
+  if (v !== undefined && v !== null) throw invalid(v === '' ? `'${field}' is not allowed to be empty` : `'${field}' must be a string`);
   for (const f of aliases) {
     const a = body[f];
     if (a === undefined || a === null) continue;
-    if (typeof a !== 'string' || a === '') throw invalid(`'${f}' must be a non-empty string`);
+    if (typeof a !== 'string') throw invalid(`'${f}' must be a string`);
+    if (a === '') throw invalid(`'${f}' is not allowed to be empty`);
     return a;
   }
   throw invalid(`'${field}' is required`);

@@ -1,5 +1,8 @@
 /** The operations API surface: the registry with every core operation registered. */
 import { registerBulkOperations } from './handlers/bulk.js';
+import { registerConfigurationOperations } from './handlers/configuration.js';
+import { registerExportOperations } from './handlers/export.js';
+import { registerMaintenanceOperations } from './handlers/maintenance.js';
 import { registerLogOperations } from './handlers/logs.js';
 import { registerSchemaOperations } from './handlers/schema.js';
 import { registerSearchOperations } from './handlers/search.js';
@@ -24,6 +27,9 @@ export function createCoreRegistry(): OperationRegistry {
   registerLogOperations(r);
   registerSystemOperations(r);
   registerBulkOperations(r);
+  registerExportOperations(r);
+  registerMaintenanceOperations(r);
+  registerConfigurationOperations(r);
   registerUserOperations(r);
   registerTokenOperations(r);
   r.systemDatabase = systemDatabase;

@@ -1,6 +1,6 @@
 /**
- * Background jobs (bulk loads), HarperDB-style: a job record in 'system:jobs' moves through
- * CREATED -> IN_PROGRESS -> COMPLETE | ERROR. Jobs left IN_PROGRESS by a crash are marked
+ * Background jobs (bulk loads, exports, deletes), HarperDB-style: a job record in 'system:jobs'
+ * is IN_PROGRESS from the moment it is answered, then COMPLETE | ERROR. Jobs left IN_PROGRESS by a crash are marked
  * ERROR on the next start.
  */
 import { randomUUID } from 'node:crypto';
@@ -54,14 +54,18 @@ export class Jobs {
     return [...this.#store.getRange()].map((e) => e.value).filter((j) => j.created_datetime >= from && j.created_datetime <= to);
   }
 
-  /** Starts a job: records it, runs work in the background, records the outcome. */
+  /**
+   * Starts a job: records it as IN_PROGRESS (durably, before the caller answers, so a get_job
+   * right after the response never sees CREATED), runs work in the background, records the outcome.
+   */
   async start(type: string, user: string, body: Record<string, unknown>, work: () => Promise<string>): Promise<Job> {
     const now = Date.now();
-    const job: Job = { id: randomUUID(), user, type, status: 'CREATED', message: '', job_body: body, created_datetime: now, __createdtime__: now, __updatedtime__: now };
+    const job: Job = {
+      id: randomUUID(), user, type, status: 'IN_PROGRESS', message: '', job_body: body, created_datetime: now,
+      start_datetime: now, start_datetime_converted: new Date(now).toISOString(), __createdtime__: now, __updatedtime__: now,
+    };
     await this.#put(job);
     const run = (async () => {
-      const started = Date.now();
-      await this.#put({ ...job, status: 'IN_PROGRESS', start_datetime: started, start_datetime_converted: new Date(started).toISOString(), __updatedtime__: started });
       let status: JobStatus = 'COMPLETE', message: Job['message'];
       try {
         message = await work();
@@ -70,7 +74,7 @@ export class Jobs {
         message = err instanceof DbError && err.status === 403 && err.body ? { error: err.message, ...err.body } : (err as Error).message;
       }
       const ended = Date.now();
-      await this.#put({ ...job, status, message, start_datetime: started, start_datetime_converted: new Date(started).toISOString(), end_datetime: ended, end_datetime_converted: new Date(ended).toISOString(), __updatedtime__: ended });
+      await this.#put({ ...job, status, message, end_datetime: ended, end_datetime_converted: new Date(ended).toISOString(), __updatedtime__: ended });
     })();
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));

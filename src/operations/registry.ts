@@ -8,6 +8,7 @@
 import { forbidden, isStructureUser, isSuperUser, tableAllowed, AccessCheck, type TableAction } from '../auth/permissions.js';
 import { DbError } from '../errors/db-error.js';
 import { CORE_ACCESS, type Access } from './access.js';
+import { catalogueEntry } from './catalogue.js';
 import type { Body, Handler, OperationContext } from './context.js';
 
 export type { Access } from './access.js';
@@ -69,7 +70,7 @@ export class OperationRegistry {
     const name = body.operation;
     if (name === undefined || name === null || name === '') throw new DbError('VALIDATION_FAILED', `Request body must include an 'operation' property.`);
     const def = typeof name === 'string' ? this.#ops.get(name) : undefined;
-    if (!def) throw new DbError('UNKNOWN_OPERATION', `Operation '${String(name)}' not found`);
+    if (!def) throw unknownOperation(name);
     const rule = def.rule;
     if ((body.database ?? body.schema) === 'system' && (SYSTEM_READS.has(def.name) || (typeof rule === 'object' && !def.name.startsWith('create_')))) {
       return this.#system(def.name, body, ctx);
@@ -85,16 +86,26 @@ export class OperationRegistry {
   }
 }
 
+/** HarperDB's "not found" for unknown names; a 400 that says so for HarperDB operations FerryDB lacks. */
+function unknownOperation(name: unknown): DbError {
+  const entry = typeof name === 'string' ? catalogueEntry(name) : undefined;
+  if (entry) return new DbError('VALIDATION_FAILED', `Operation '${entry.name}' is not supported: ${entry.unsupported ?? 'FerryDB does not implement this HarperDB operation yet'}`);
+  return new DbError('UNKNOWN_OPERATION', `Operation '${String(name)}' not found`);
+}
+
+/** Numbers name databases and tables as their strings (HarperDB coerces them; so do the handlers). */
+const nameOf = (v: unknown): unknown => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v);
+
 function authorize(name: string, rule: Access, body: Body, ctx: OperationContext): void {
   if (rule === 'super') throw forbidden(`Operation '${name}' is restricted to 'super_user' roles`);
-  const named = body.database ?? body.schema;
+  const named = nameOf(body.database ?? body.schema);
   const database = typeof named === 'string' && named !== '' ? named : 'data';
   if (typeof rule === 'object' && 'structure' in rule) {
     if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' roles`);
     return;
   }
   if (typeof rule === 'object' && 'table' in rule) {
-    const table = body.table;
+    const table = nameOf(body.table);
     if (typeof table !== 'string' || table === '') return; // the handler answers the 400
     if (typeof rule.table === 'string' && rule.table !== 'upsert' && rule.table !== 'load' && tableAllowed(ctx.user, database, table, rule.table)) return;
     if (rule.table === 'insert' && name === 'create_attribute' && isStructureUser(ctx.user, database)) return;

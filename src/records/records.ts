@@ -3,7 +3,9 @@
  * searches and index building, over one storage engine, catalog and change log.
  */
 import type { Catalog, TableDef } from '../catalog/catalog.js';
+import { CREATED_TIME } from '../catalog/names.js';
 import type { ChangeLog } from '../changelog/changelog.js';
+import { hlcToMillis } from '../changelog/hlc.js';
 import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js';
 import { DbError } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
@@ -82,7 +84,7 @@ export class Records {
   }
 
   async addAttribute(def: TableDef, attribute: string): Promise<void> {
-    if (this.catalog.attributeSet(def).has(attribute)) throw new DbError('ALREADY_EXISTS', `attribute '${attribute}' already exists in ${def.database}.${def.name}`);
+    if (this.catalog.attributeSet(def).has(attribute)) throw new DbError('ALREADY_EXISTS', `Attribute '${attribute}' already exists in ${def.database}.${def.name}'`);
     await this.engine.transaction(() => this.catalog.addAttributesInTxn(def, [attribute]));
   }
 
@@ -140,6 +142,51 @@ export class Records {
 
   delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
     return deleteRecords(this.#deps, this.handle(def), keys, user);
+  }
+
+  /**
+   * delete_records_before: removes this node's records created before a time, in chunks, without
+   * change-log entries or tombstones (a local trim, as in HarperDB: it does not replicate).
+   */
+  async purgeCreatedBefore(def: TableDef, before: number, chunk = 10_000): Promise<number> {
+    const h = this.handle(def);
+    let removed = 0;
+    for (;;) {
+      const n = await this.engine.transaction(() => {
+        let k = 0;
+        for (const { key, value } of h.data.getRange({ snapshot: false })) {
+          const created = value[2][CREATED_TIME];
+          if (typeof created !== 'number' || created >= before) continue;
+          h.data.remove(key);
+          h.updateIndexes(key as PrimaryKey, value[2], undefined);
+          if (++k >= chunk) break;
+        }
+        return k;
+      });
+      removed += n;
+      if (n < chunk) return removed;
+    }
+  }
+
+  /**
+   * delete_audit_logs_before: removes a table's change-log entries older than a time, but never
+   * at or past `keepFrom` (the first position a consumer still needs). Returns what was removed
+   * and how many old entries were kept for those consumers.
+   */
+  async trimLogBefore(def: TableDef, before: number, keepFrom: number): Promise<{ removed: number; kept: number }> {
+    let through = 0, kept = 0;
+    for (const e of this.changelog.readTable(def.database, def.name)) {
+      if (hlcToMillis(e.hlc) >= before) break;
+      if (e.seq >= keepFrom) kept++;
+      else through = e.seq;
+    }
+    if (!through) return { removed: 0, kept };
+    let removed = 0;
+    for (;;) {
+      const n = await this.engine.transaction(() => this.changelog.trimThrough(def.database, def.name, through, 20_000));
+      removed += n;
+      if (n < 20_000) return { removed, kept };
+    }
   }
 
   /** The stored record (synchronous, no copy). */

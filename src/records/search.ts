@@ -23,10 +23,12 @@ export interface QueryOptions {
 
 const INDEXABLE = new Set(['equals', 'starts_with', 'greater_than', 'greater_than_equal', 'less_than', 'less_than_equal', 'between']);
 
-/** Conditions of a filter that an index could serve (top-level AND only). */
+/** Conditions of a filter that an index could serve (top-level AND only; equals only for indexable values). */
 export function indexableConditions(filter: Group | null): Condition[] {
   if (!filter || (filter.operator === 'or' && filter.conditions.length > 1)) return [];
-  return filter.conditions.filter((c): c is Condition => c.kind === 'condition' && INDEXABLE.has(c.comparator) && !(c.value instanceof RegExp));
+  return filter.conditions.filter((c): c is Condition => c.kind === 'condition' && INDEXABLE.has(c.comparator) && !(c.value instanceof RegExp)
+    // values the indexes do not hold ('' , null, objects) are found by a scan
+    && (c.comparator !== 'equals' || indexKeyOf(c.value) !== undefined));
 }
 
 /** Runs a query; returns matching records (sorted and paged). */

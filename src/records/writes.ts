@@ -36,19 +36,21 @@ type Mode = 'insert' | 'update' | 'upsert';
  * they keep their fast shape).
  */
 export function prepareRecords(table: TableHandle, records: unknown, mode: Mode): [PrimaryKey, RecordData][] {
-  if (!Array.isArray(records)) throw invalid(`'records' must be an array of objects`);
+  if (!Array.isArray(records)) throw invalid(`'records' must be an array`);
   const hash = table.def.hashAttribute;
   const out: [PrimaryKey, RecordData][] = [];
   const known = new Set<string>(table.def.attributes);
   for (let i = 0; i < records.length; i++) {
     const rec = records[i] as unknown;
-    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw invalid(`record ${i} must be an object`);
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw invalid(`'records[${i}]' must be of type object`);
     const data = rec as RecordData;
     let key = data[hash];
     if (key === undefined || key === null || key === '') {
-      if (mode === 'update') throw invalid(`record ${i} is missing its primary key '${hash}'`);
+      if (mode === 'update') throw invalid('a valid hash attribute must be provided with update record');
       key = randomUUID();
       data[hash] = key;
+    } else if (key === 'null' || key === 'undefined') {
+      throw invalid(`"${key}" is not a valid hash attribute value`);
     } else if (!isValidPrimaryKey(key) || (typeof key === 'string' && Buffer.byteLength(key) > 1000)) {
       throw invalid(`record ${i}: primary key '${hash}' must be a string or number (at most 1000 bytes)`);
     }
@@ -65,8 +67,8 @@ function pick(record: RecordData, attributes: string[]): RecordData {
 }
 
 /**
- * insert, update or upsert prepared records; one transaction, one change-log entry per row.
- * With `replace` an existing record is replaced whole (REST PUT) instead of merged.
+ * insert, update or upsert prepared records; one transaction, one change-log entry per row (the
+ * entries share a txn id). With `replace` an existing record is replaced whole (REST PUT) instead of merged.
  */
 export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null, replace = false): Promise<WriteResult> {
   const { engine, catalog, changelog } = deps;
@@ -80,6 +82,7 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
     const origin = changelog.nodeName;
     const indexed = def.indexed;
     let lastSeq = 0;
+    let txn = 0; // seq of this transaction's first entry (read_audit_log groups by it)
     for (const [key, data] of rows) {
       const current = table.record(key);
       if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
@@ -100,7 +103,8 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       const hlc = changelog.clock.tick();
       table.putRecord(key, [hlc, origin, record]);
       if (indexed.length) table.updateIndexes(key, before, record);
-      lastSeq = changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user);
+      lastSeq = changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user, txn);
+      txn ||= lastSeq;
       written.push(key);
     }
     const newAttributes = newNames.size ? catalog.addAttributesInTxn(def, newNames) : [];
@@ -119,6 +123,7 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
     const written: PrimaryKey[] = [];
     const skipped: PrimaryKey[] = [];
     let lastSeq = 0;
+    let txn = 0;
     for (const key of keys) {
       const current = table.data.get(key);
       if (!current) { skipped.push(key); continue; }
@@ -126,7 +131,8 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
       table.data.remove(key);
       table.putTombstone(key, [hlc, changelog.nodeName]);
       table.updateIndexes(key, current[2], undefined);
-      lastSeq = changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user);
+      lastSeq = changelog.append(def.database, def.name, hlc, changelog.nodeName, 0, 'delete', key, null, user, txn);
+      txn ||= lastSeq;
       written.push(key);
     }
     if (written.length) changelog.savePosition();

@@ -26,6 +26,7 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   const rep = new Replication(rest);
   registerClusterOperations(registry, rep, { host: opts.config.clustering.host, port: opts.config.clustering.port });
   opts.services.statusProviders.set('replication', () => rep.summary());
+  opts.services.logConsumers.set('replication', (db, table) => { const acked = rep.lowestAcked(db, table); return acked === undefined ? undefined : acked + 1; });
   opts.services.systemTables.set('hdb_nodes', () => hdbNodes(rep));
   byServices.set(opts.services, rep);
   return rep;

@@ -526,6 +526,12 @@ export class Replication {
     return (db, table) => byTable.get(`${db}\u0000${table}`) ?? [];
   }
 
+  /** The lowest position a publishing peer acknowledged for a table (undefined: none holds it). */
+  lowestAcked(db: string, table: string): number | undefined {
+    const list = this.#ackedFor()(db, table);
+    return list.length ? Math.min(...list.map(([, s]) => s)) : undefined;
+  }
+
   /** One retention pass (also run periodically). */
   runRetention(): Promise<TrimReport[]> {
     if (this.#retentionRunning) return this.#retentionRunning;

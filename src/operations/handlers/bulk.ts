@@ -1,16 +1,23 @@
-/** csv_data_load, csv_file_load, csv_url_load (run as jobs), get_job, search_jobs_by_start_date. */
+/**
+ * csv_data_load, csv_file_load, csv_url_load (run as jobs), get_job, search_jobs_by_start_date.
+ * Requests are validated (table, action, file) before a job starts, with HarperDB's messages.
+ */
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
+import type { TableDef } from '../../catalog/catalog.js';
 import { isSuperUser } from '../../auth/permissions.js';
 import { DbError, invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
-import { databaseOf, requireString } from '../fields.js';
+import { databaseOf, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 import { assertWritable } from './writes.js';
 
 const CHUNK = 1000;
 const ACTIONS = ['insert', 'update', 'upsert'] as const;
 type Action = (typeof ACTIONS)[number];
+/** Where the cells of a row longer than the header go (papaparse's name, which HarperDB loads). */
+export const EXTRA_CELLS = '__parsed_extra';
 
 /** Turns a CSV cell into a typed value: numbers, booleans, null, JSON arrays/objects. */
 export function castCell(value: string): unknown {
@@ -25,19 +32,27 @@ export function castCell(value: string): unknown {
   return value;
 }
 
-/** Parses CSV text with a header row into records (empty cells leave the attribute out). */
+/**
+ * Parses CSV text with a header row into records, as HarperDB does: empty cells leave the
+ * attribute out, a short row leaves the missing attributes out, and the cells of a row longer
+ * than the header (an unquoted comma in a value) are kept in `__parsed_extra`.
+ */
 export function parseCsv(text: string): Record<string, unknown>[] {
-  let rows: Record<string, string>[];
+  let rows: string[][];
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false, trim: false }) as Record<string, string>[];
+    rows = parse(text, { skip_empty_lines: true, bom: true, relax_column_count: true, trim: false }) as string[][];
   } catch (err) {
     throw invalid(`invalid CSV: ${(err as Error).message}`);
   }
-  return rows.map((row) => {
+  const [header, ...body] = rows;
+  if (!header) return [];
+  return body.map((row) => {
     const rec: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) {
-      const c = castCell(v);
-      if (c !== undefined) rec[k] = c;
+    for (let i = 0; i < row.length; i++) {
+      const c = castCell(row[i]!);
+      if (i < header.length) {
+        if (c !== undefined) rec[header[i]!] = c;
+      } else ((rec[EXTRA_CELLS] ??= []) as unknown[]).push(c ?? '');
     }
     return rec;
   });
@@ -45,17 +60,25 @@ export function parseCsv(text: string): Record<string, unknown>[] {
 
 function actionOf(body: Body): Action {
   const a = body.action ?? 'insert';
-  if (!ACTIONS.includes(a as Action)) throw invalid(`'action' must be insert, update or upsert`);
+  if (!ACTIONS.includes(a as Action)) throw invalid(`Action is required and must be either insert, update, or upsert`);
   return a as Action;
 }
 
-function startLoad(type: string, body: Body, ctx: OperationContext, readText: () => Promise<string>) {
+/** The table a load writes to: a missing one is a 400 at request time (HarperDB). */
+function loadTable(body: Body, ctx: OperationContext): TableDef {
   const database = databaseOf(body);
-  const table = requireString(body, 'table');
-  const def = ctx.catalog.getTable(database, table);
-  const action = actionOf(body);
+  const table = tableOf(body);
+  try {
+    return ctx.catalog.getTable(database, table);
+  } catch (err) {
+    if (err instanceof DbError && err.code === 'NOT_FOUND') throw invalid(err.message);
+    throw err;
+  }
+}
+
+async function startLoad(type: string, def: TableDef, action: Action, body: Body, ctx: OperationContext, readText: () => Promise<string>) {
   const { data: _data, ...jobBody } = body;
-  return ctx.jobs.start(type, ctx.user.username, jobBody, async () => {
+  const job = await ctx.jobs.start(type, ctx.user.username, jobBody, async () => {
     const records = parseCsv(await readText());
     // The job runs as the user who started it, with that user's role as it is now.
     const user = ctx.users.get(ctx.user.username) ?? ctx.user;
@@ -66,25 +89,48 @@ function startLoad(type: string, body: Body, ctx: OperationContext, readText: ()
       written += r.written.length;
     }
     return `successfully loaded ${written} of ${records.length} records`;
-  }).then((job) => ({ message: `Starting job with id ${job.id}`, job_id: job.id }));
+  });
+  return { message: `Starting job with id ${job.id}`, job_id: job.id };
+}
+
+/** csv_file_load's file check at request time, with HarperDB's messages. */
+function checkReadable(path: string): void {
+  try {
+    accessSync(path, constants.R_OK | constants.F_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw invalid(`No such file or directory ${path}`);
+    if (code === 'EACCES') throw invalid(`Permission denied ${path}`);
+    throw invalid(`cannot read ${path}: ${(err as Error).message}`);
+  }
 }
 
 export function registerBulkOperations(r: OperationRegistry): void {
   r.register({ name: 'csv_data_load', superUserOnly: false, handler: (b, ctx) => {
-    if (typeof b.data !== 'string') throw invalid(`'data' must be CSV text`);
+    const action = actionOf(b);
+    if (b.data === undefined || b.data === null) throw invalid(`Data is required`);
+    if (typeof b.data !== 'string') throw invalid(`'data' must be a string`);
+    const def = loadTable(b, ctx);
     const text = b.data;
-    return startLoad('csv_data_load', b, ctx, async () => text);
+    return startLoad('csv_data_load', def, action, b, ctx, async () => text);
   } });
   r.register({ name: 'csv_file_load', superUserOnly: true, handler: (b, ctx) => {
+    const action = actionOf(b);
+    if (b.file_path === undefined || b.file_path === null || b.file_path === '') throw invalid(`File path is required`);
     const path = requireString(b, 'file_path');
-    return startLoad('csv_file_load', b, ctx, () => readFile(path, 'utf8'));
+    const def = loadTable(b, ctx);
+    checkReadable(path);
+    return startLoad('csv_file_load', def, action, b, ctx, () => readFile(path, 'utf8'));
   } });
   r.register({ name: 'csv_url_load', superUserOnly: false, handler: (b, ctx) => {
-    const url = requireString(b, 'csv_url');
-    if (!/^https?:\/\//.test(url)) throw invalid(`'csv_url' must be an http or https URL`);
-    return startLoad('csv_url_load', b, ctx, async () => {
+    const action = actionOf(b);
+    if (b.csv_url === undefined || b.csv_url === null) throw invalid(`'csv_url' is required`);
+    const url = typeof b.csv_url === 'string' ? b.csv_url : '';
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw invalid(`'csv_url' must be a valid url`);
+    const def = loadTable(b, ctx);
+    return startLoad('csv_url_load', def, action, b, ctx, async () => {
       const res = await fetch(url);
-      if (!res.ok) throw new Error(`fetching ${url} answered ${res.status}`);
+      if (!res.ok) throw new Error(`There was an error downloading '${url}': it answered ${res.status}`);
       return res.text();
     });
   } });
@@ -99,7 +145,7 @@ export function registerBulkOperations(r: OperationRegistry): void {
   r.register({ name: 'search_jobs_by_start_date', superUserOnly: true, handler: (b, ctx) => {
     const from = Date.parse(requireString(b, 'from_date'));
     const to = Date.parse(requireString(b, 'to_date'));
-    if (!Number.isFinite(from) || !Number.isFinite(to)) throw invalid(`'from_date' and 'to_date' must be dates`);
+    if (!Number.isFinite(from) || !Number.isFinite(to)) throw invalid('Invalid date, must be in ISO-8601 format (YYYY-MM-DD).');
     return ctx.jobs.byStartDate(from, to);
   } });
 }

@@ -5,7 +5,7 @@ import { checkAttributeName, checkDatabaseName, checkTableName, TIME_ATTRIBUTES 
 import { hlcToMillis } from '../../changelog/hlc.js';
 import { DbError, invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
-import { databaseOf, requireString } from '../fields.js';
+import { databaseOf, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 
 /** HarperDB's table description. */
@@ -38,27 +38,25 @@ function describeDatabase(name: string, ctx: OperationContext): Record<string, u
   return out;
 }
 
-function createDatabase(word: 'schema' | 'database') {
-  return (body: Body, ctx: OperationContext) => {
-    const name = checkDatabaseName(body.database ?? body.schema ?? 'data');
-    if (ctx.catalog.hasDatabase(name)) throw new DbError('ALREADY_EXISTS', `${word === 'schema' ? 'Schema' : 'database'} '${name}' already exists`);
-    ctx.catalog.createDatabase(name);
-    return `${word} '${name}' successfully created`;
-  };
+/** create_schema / create_database: HarperDB 4.x answers both in its "database" words. */
+function createDatabase(body: Body, ctx: OperationContext) {
+  const field = body.database !== undefined && body.database !== null ? 'database' : 'schema';
+  const name = checkDatabaseName(body[field] ?? 'data', field);
+  if (ctx.catalog.hasDatabase(name)) throw new DbError('ALREADY_EXISTS', `database '${name}' already exists`);
+  ctx.catalog.createDatabase(name);
+  return `database '${name}' successfully created`;
 }
 
-function dropDatabase(word: 'schema' | 'database') {
-  return async (body: Body, ctx: OperationContext) => {
-    const name = databaseOf(body);
-    if (!ctx.catalog.hasDatabase(name)) throw new DbError('NOT_FOUND', `database '${name}' does not exist`);
-    await ctx.records.dropDatabase(name);
-    return word === 'schema' ? `successfully deleted schema '${name}'` : `successfully deleted '${name}'`;
-  };
+async function dropDatabase(body: Body, ctx: OperationContext) {
+  const name = databaseOf(body);
+  if (!ctx.catalog.hasDatabase(name)) throw new DbError('NOT_FOUND', `database '${name}' does not exist`);
+  await ctx.records.dropDatabase(name);
+  return `successfully deleted '${name}'`;
 }
 
 async function createTable(body: Body, ctx: OperationContext) {
-  const database = checkDatabaseName(databaseOf(body));
-  const table = checkTableName(requireString(body, 'table'));
+  const database = checkDatabaseName(databaseOf(body), body.database !== undefined ? 'database' : 'schema');
+  const table = checkTableName(tableOf(body));
   const hash = checkAttributeName(body.primary_key ?? body.hash_attribute ?? invalidHash(), 'hash_attribute');
   const indexed: string[] = [];
   if (body.attributes !== undefined) {
@@ -79,34 +77,34 @@ function invalidHash(): never {
 
 async function dropTable(body: Body, ctx: OperationContext) {
   const database = databaseOf(body);
-  const table = requireString(body, 'table');
+  const table = tableOf(body);
   await ctx.records.dropTable(database, table);
   return `successfully deleted table '${database}.${table}'`;
 }
 
 async function createAttribute(body: Body, ctx: OperationContext) {
   const database = databaseOf(body);
-  const def = ctx.catalog.getTable(database, requireString(body, 'table'));
+  const def = ctx.catalog.getTable(database, tableOf(body));
   const attribute = checkAttributeName(requireString(body, 'attribute'));
   await ctx.records.addAttribute(def, attribute);
   return `attribute '${database}.${def.name}.${attribute}' successfully created.`;
 }
 
 async function dropAttribute(body: Body, ctx: OperationContext) {
-  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const attribute = requireString(body, 'attribute');
-  if (attribute === def.hashAttribute) throw invalid(`cannot drop the primary key attribute '${attribute}'`);
+  if (attribute === def.hashAttribute) throw invalid(`cannot drop a table's hash attribute`);
   if ((TIME_ATTRIBUTES as readonly string[]).includes(attribute)) throw invalid(`cannot drop the server-maintained attribute '${attribute}'`);
-  if (!ctx.catalog.attributeSet(def).has(attribute)) throw new DbError('NOT_FOUND', `attribute '${attribute}' does not exist on '${def.database}.${def.name}'`);
+  if (!ctx.catalog.attributeSet(def).has(attribute)) throw new DbError('NOT_FOUND', `Attribute '${attribute}' does not exist on '${def.database}.${def.name}'`);
   await ctx.records.dropAttribute(def, attribute);
   return `successfully deleted attribute '${attribute}'`;
 }
 
 export function registerSchemaOperations(r: OperationRegistry): void {
-  r.register({ name: 'create_schema', handler: createDatabase('schema'), superUserOnly: true });
-  r.register({ name: 'create_database', handler: createDatabase('database'), superUserOnly: true });
-  r.register({ name: 'drop_schema', handler: dropDatabase('schema'), superUserOnly: true });
-  r.register({ name: 'drop_database', handler: dropDatabase('database'), superUserOnly: true });
+  r.register({ name: 'create_schema', handler: createDatabase, superUserOnly: true });
+  r.register({ name: 'create_database', handler: createDatabase, superUserOnly: true });
+  r.register({ name: 'drop_schema', handler: dropDatabase, superUserOnly: true });
+  r.register({ name: 'drop_database', handler: dropDatabase, superUserOnly: true });
   r.register({ name: 'describe_schema', handler: (b, ctx) => {
     const name = databaseOf(b);
     if (!ctx.catalog.hasDatabase(name)) throw new DbError('NOT_FOUND', `database '${name}' does not exist`);
@@ -121,7 +119,7 @@ export function registerSchemaOperations(r: OperationRegistry): void {
   r.register({ name: 'create_table', handler: createTable, superUserOnly: true });
   r.register({ name: 'drop_table', handler: dropTable, superUserOnly: true });
   r.register({ name: 'describe_table', handler: (b, ctx) => {
-    const def = ctx.catalog.getTable(databaseOf(b), requireString(b, 'table'));
+    const def = ctx.catalog.getTable(databaseOf(b), tableOf(b));
     if (!canSeeTable(ctx.user, def.database, def.name)) throw forbidden(`Your role does not have permission to view database.table metadata for '${def.database}.${def.name}'`);
     return describeTableDef(def, ctx);
   }, superUserOnly: false });

@@ -5,7 +5,7 @@ import { invalid } from '../../errors/db-error.js';
 import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
 import { indexableConditions, type SortSpec } from '../../records/search.js';
 import type { Body, OperationContext } from '../context.js';
-import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString } from '../fields.js';
+import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 
 /**
@@ -33,7 +33,7 @@ function conditionAttributes(node: Condition | Group | null, out: string[] = [])
 
 /** Point reads: synchronous from request to response. */
 function searchById(body: Body, ctx: OperationContext) {
-  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const keys = keysOf(body);
   const attrs = permittedAttributes(ctx, def, attributesOf(body));
   const out: Record<string, unknown>[] = [];
@@ -58,7 +58,7 @@ function parseSort(raw: unknown): SortSpec[] {
 }
 
 async function runSearch(body: Body, ctx: OperationContext, filter: Group | null, sort: SortSpec[]) {
-  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const attrs = permittedAttributes(ctx, def, attributesOf(body), [...conditionAttributes(filter), ...sort.map((x) => x.attribute)]);
   const limit = optionalInt(body, 'limit');
   const offset = optionalInt(body, 'offset');

@@ -1,15 +1,22 @@
-/** insert, update, upsert and delete with HarperDB's response shapes. */
+/** insert, update, upsert and delete with HarperDB's response shapes and validation messages. */
 import { AccessCheck, isSuperUser, type TableAction } from '../../auth/permissions.js';
 import type { TableDef } from '../../catalog/catalog.js';
-import { DbError } from '../../errors/db-error.js';
+import { DbError, invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
-import { databaseOf, keysOf, requireString } from '../fields.js';
+import { databaseOf, keysOf, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 
-/** Writes into a missing table are 400s in HarperDB (reads and deletes are 404s). */
+/**
+ * HarperDB's order: the request is validated first (names, `records`), then the table is looked
+ * up; writes into a missing table are 400s in HarperDB (reads and deletes are 404s).
+ */
 function tableForWrite(body: Body, ctx: OperationContext) {
+  const database = databaseOf(body);
+  const table = tableOf(body);
+  if (body.records === undefined || body.records === null) throw invalid(`'records' is required`);
+  if (!Array.isArray(body.records)) throw invalid(`'records' must be an array`);
   try {
-    return ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+    return ctx.catalog.getTable(database, table);
   } catch (err) {
     if (err instanceof DbError && err.code === 'NOT_FOUND') throw new DbError('VALIDATION_FAILED', err.message);
     throw err;
@@ -48,7 +55,7 @@ async function upsert(body: Body, ctx: OperationContext) {
 }
 
 async function remove(body: Body, ctx: OperationContext) {
-  const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
+  const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const r = await ctx.records.delete(def, keysOf(body), ctx.user.username);
   return { message: `${r.written.length} of ${r.written.length + r.skipped.length} record${r.written.length + r.skipped.length === 1 ? '' : 's'} successfully deleted`, deleted_hashes: r.written, skipped_hashes: r.skipped };
 }
