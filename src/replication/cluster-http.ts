@@ -122,7 +122,9 @@ export function peerRequest<T>(opts: PeerClientOptions, target: { host: string; 
     const payload = body === undefined ? null : JSON.stringify(body);
     const req = (opts.tls ? httpsRequest : httpRequest)({
       host: target.host, port: target.port, path, method: payload === null ? 'GET' : 'POST',
-      headers: { authorization: opts.authorization, accept: 'application/json', ...(payload !== null ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      // One short-lived connection per request: nothing stays open toward the peer.
+      agent: false,
+      headers: { authorization: opts.authorization, accept: 'application/json', connection: 'close', ...(payload !== null ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
       timeout: timeoutMs,
       ...(opts.tls ? { rejectUnauthorized: !opts.insecure, ...(opts.ca ? { ca: opts.ca } : {}) } : {}),
     }, (res) => {

@@ -109,6 +109,8 @@ export interface DialOptions {
   timeoutMs?: number;
   /** Aborts the attempt (node stopping). */
   signal?: AbortSignal;
+  /** Source address of the connection (the node's own clustering address, so peers see where it listens). */
+  localAddress?: string;
 }
 
 export type DialResult =
@@ -128,6 +130,7 @@ export function dial(opts: DialOptions): Promise<DialResult> {
       maxPayload: MAX_FRAME_BYTES,
       ...(opts.ca ? { ca: opts.ca } : {}),
       rejectUnauthorized: !opts.insecure,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
     });
     const abort = () => { done({ ok: false, state: 'closed', error: 'dial aborted' }); ws.terminate(); };
     if (opts.signal?.aborted) { abort(); return; }

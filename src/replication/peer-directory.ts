@@ -76,15 +76,16 @@ export class PeerDirectory {
     return r;
   }
 
-  /** The freshest identity answer of a node (refreshed when older than a few seconds). */
+  /** The freshest identity answer of a node (refreshed when older than a few seconds; the last one if the refresh fails). */
   async lookupSeen(name: string, fallback: Address | null): Promise<Seen | null> {
     const s = this.#seen.get(name);
     if (s && Date.now() - s.at < FRESH_MS) return s;
     const target = s ?? fallback;
     if (!target) return s ?? null;
-    const r = await this.probe({ host: target.host, port: target.port }, 1000);
+    const r = await this.probe({ host: target.host, port: target.port }, 700);
     if (r.ok && r.body.node_name === name) return this.#seen.get(name) ?? null;
-    return null;
+    // No fresh answer: the last one (ports and versions do not change while a link is up).
+    return s ?? null;
   }
 
   /** Resolves a node name to an address by asking every candidate. */

@@ -52,13 +52,8 @@ export class PurgeLog {
       const pos = held(database, table);
       if (pos !== undefined) through = Math.min(through, pos);
     }
-    const behind: string[] = [];
-    const status = rep.status() as { status?: { outbound_connections: Conn[]; inbound_connections: Conn[] } };
-    for (const [dir, list] of [['out', status.status?.outbound_connections ?? []], ['in', status.status?.inbound_connections ?? []]] as const) {
-      for (const c of list) for (const s of c.subscriptions ?? []) {
-        if (s.publish && s.schema === database && s.table === table && Number(s.last_acked_seq ?? 0) < through) behind.push(`${dir}:${c.node_name}`);
-      }
-    }
+    // Every link that acknowledged a position of this table below the purge point.
+    const behind = rep.cursors.allAcked().filter(([, db, t, seq]) => db === database && t === table && seq < through).map(([link]) => link);
     let removed = 0;
     if (through > 0) {
       for (;;) {
@@ -78,7 +73,6 @@ export class PurgeLog {
   }
 }
 
-type Conn = { node_name: string; subscriptions?: Record<string, unknown>[] };
 
 /** purge_stream's options: {keep} or {seq}, non-negative integers. */
 export function parsePurgeOptions(v: unknown): PurgeOptions {

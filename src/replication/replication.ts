@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../operations/context.js';
@@ -54,6 +55,20 @@ interface InboundRecord {
   port: number;
   subscriptions: Subscription[];
   lastSeen: number;
+}
+
+const isLoopback = (h: string) => /^127\./.test(h) || h === '::1' || h === 'localhost';
+
+/**
+ * Dial from the node's own clustering address when it listens on one specific IP, so the peer
+ * sees the address this node is reachable on (4.x finds peers by it). Not when this node
+ * listens on loopback only and dials a remote peer (an edge node behind NAT dials out).
+ */
+function sourceAddress(ownHost: string, target: string): { localAddress?: string } {
+  if (!isIP(ownHost) || ownHost === '0.0.0.0' || ownHost === '::') return {};
+  if (isLoopback(ownHost) && !isLoopback(target)) return {};
+  if (isIP(target) && isIP(target) !== isIP(ownHost)) return {};
+  return { localAddress: ownHost };
 }
 
 const NODE_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
@@ -273,6 +288,7 @@ export class Replication {
       ...(this.#opts.protocolVersion !== undefined ? { protocolVersion: this.#opts.protocolVersion } : {}),
       ...(this.#config.tls.certificateAuthority ? { ca: readFileSync(this.#config.tls.certificateAuthority) } : {}),
       insecure: this.#config.tls.insecure,
+      ...sourceAddress(this.#config.host, o.node.host),
     });
     o.dialing = null;
     if (o.stopped || this.#stopped) {

@@ -24,7 +24,7 @@ export async function createMissingTables(services: Services, rep: Replication, 
   const review: TableReview = { createdHere: [], createdThere: [], peerError: null };
   if (!subs.length) return review;
   const mine = subs.map((s) => ({ database: s.database, table: s.table, hash_attribute: services.catalog.findTable(s.database, s.table)?.hashAttribute }));
-  const r = await peerRequest<{ tables: TableInfo[] }>(rep.peerClient(), peer, TABLES_PATH, { tables: mine, create: true }, 3000);
+  const r = await peerRequest<{ tables: TableInfo[] }>(rep.peerClient(), peer, TABLES_PATH, { tables: mine, create: true }, 2000);
   if (!r.ok) { review.peerError = r.error; return review; }
   const theirs = r.body.tables ?? [];
   for (const t of theirs) if (t.created) review.createdThere.push(`${t.database}.${t.table}`);
