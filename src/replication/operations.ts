@@ -54,10 +54,14 @@ export function createNodeOps(deps: ClusterOpsDeps): NodeOps {
     const v4 = isBody4x(body);
     const name = parseNodeName(body);
     const subscriptions = parseSubscriptions(body.subscriptions);
+    if (v4 && name === rep.nodeName) throw invalid(`'node_name' cannot be this nodes name`);
+    if (v4 && body.operation === 'add_node') {
+      const idle = subscriptions.findIndex((s) => !s.publish && !s.subscribe);
+      if (idle >= 0) throw invalid(`'subscriptions[${idle}]' subscribe and/or publish must be set to true when adding a node`);
+    }
     if (rep.peers.get(name)) throw invalid(v4 ? `Node '${name}' has already been added, perform update_node to proceed.` : `Node '${name}' has already been added. Operation aborted.`);
     let host: string, port: number;
     if (v4 && (body.host === undefined || body.host === null || body.host === '')) {
-      if (name === rep.nodeName) throw invalid('Cannot add a node that matches the hosts clustering config.');
       const found = await directory.find(name);
       if (!found.ok) throw invalid(notFoundMessage(name, found.tried));
       ({ host, port } = found.address);
