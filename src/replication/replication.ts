@@ -57,7 +57,7 @@ interface InboundRecord {
   lastSeen: number;
 }
 
-const isLoopback = (h: string) => /^127\./.test(h) || h === '::1' || h === 'localhost';
+const isLoopback = (h: string) => /^127\./.test(h) || h === '::1';
 
 /**
  * Dial from the node's own clustering address when it listens on one specific IP, so the peer
@@ -66,8 +66,9 @@ const isLoopback = (h: string) => /^127\./.test(h) || h === '::1' || h === 'loca
  */
 function sourceAddress(ownHost: string, target: string): { localAddress?: string } {
   if (!isIP(ownHost) || ownHost === '0.0.0.0' || ownHost === '::') return {};
+  // Only toward an address of the same family (a host name may resolve to either).
+  if (isIP(target) !== isIP(ownHost)) return {};
   if (isLoopback(ownHost) && !isLoopback(target)) return {};
-  if (isIP(target) && isIP(target) !== isIP(ownHost)) return {};
   return { localAddress: ownHost };
 }
 
