@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../operations/context.js';
@@ -23,6 +22,7 @@ import { Session, type SessionDeps } from './session.js';
 import { connectionStatus, subscriptionStatus, type StatusContext } from './status.js';
 import type { PeerClientOptions } from './cluster-http.js';
 import { RouteTable } from './routes.js';
+import { sourceAddress } from './source-address.js';
 import { configFileOf } from '../config/write-config.js';
 
 export interface ReplicationOptions {
@@ -55,21 +55,6 @@ interface InboundRecord {
   port: number;
   subscriptions: Subscription[];
   lastSeen: number;
-}
-
-const isLoopback = (h: string) => /^127\./.test(h) || h === '::1';
-
-/**
- * Dial from the node's own clustering address when it listens on one specific IP, so the peer
- * sees the address this node is reachable on (4.x finds peers by it). Not when this node
- * listens on loopback only and dials a remote peer (an edge node behind NAT dials out).
- */
-function sourceAddress(ownHost: string, target: string): { localAddress?: string } {
-  if (!isIP(ownHost) || ownHost === '0.0.0.0' || ownHost === '::') return {};
-  // Only toward an address of the same family (a host name may resolve to either).
-  if (isIP(target) !== isIP(ownHost)) return {};
-  if (isLoopback(ownHost) && !isLoopback(target)) return {};
-  return { localAddress: ownHost };
 }
 
 const NODE_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;

@@ -9,6 +9,7 @@ import { readConfig } from '../../src/config/read-sources.js';
 import { isBody4x, mergeSubscriptions, parseSubscriptions } from '../../src/replication/peers.js';
 import { parsePurgeOptions } from '../../src/replication/purge.js';
 import { RouteTable } from '../../src/replication/routes.js';
+import { sourceAddress } from '../../src/replication/source-address.js';
 import { formatUptime } from '../../src/replication/status-4x.js';
 import { startClusterNode } from './helpers/cluster.js';
 
@@ -45,6 +46,15 @@ test('cluster_set_routes changes are written to the config file (comments kept) 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('the dialler connects from its own clustering address only where that can route', () => {
+  assert.deepEqual(sourceAddress('127.0.0.2', '127.0.0.3'), { localAddress: '127.0.0.2' });
+  assert.deepEqual(sourceAddress('10.0.0.5', '10.0.0.6'), { localAddress: '10.0.0.5' });
+  assert.deepEqual(sourceAddress('127.0.0.1', '203.0.113.7'), {}, 'a loopback-only edge still dials out');
+  assert.deepEqual(sourceAddress('0.0.0.0', '10.0.0.6'), {});
+  assert.deepEqual(sourceAddress('127.0.0.2', 'localhost'), {}, 'a host name may resolve to another family');
+  assert.deepEqual(sourceAddress('127.0.0.2', '::1'), {});
 });
 
 test('4.x bodies: dialect detection, default database, per-table PATCH, helpers', () => {
