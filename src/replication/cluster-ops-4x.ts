@@ -142,8 +142,21 @@ export function registerCluster4xOperations(registry: OperationRegistry, deps: C
   });
 }
 
+/** Nodes added by name are looked up again through the current routes; moved ones get their new address. */
+async function relocateNodesAddedByName(rep: Replication, directory: PeerDirectory, services: Services): Promise<void> {
+  for (const node of rep.peers.list()) {
+    if (!node.byName) continue;
+    const found = await directory.find(node.name, { fresh: true });
+    if (!found.ok) { services.logger.warn({ peer: node.name }, 'clustering restart: no route answers for a node added by name; keeping its last address'); continue; }
+    const { host, port } = found.address;
+    if (host === node.host && port === node.port) continue;
+    services.logger.info({ peer: node.name, from: `${node.host}:${node.port}`, to: `${host}:${port}` }, 'clustering restart: node found at a new address');
+    await rep.peers.put({ ...node, host, port });
+  }
+}
+
 /** The restart functions restart_service calls for 'clustering' and 'clustering config'. */
-export function registerClusteringRestarters(services: Services, rep: Replication): void {
-  services.restarters.set('clustering', () => rep.reconnectAll(true));
-  services.restarters.set('clustering config', () => rep.reconnectAll(false));
+export function registerClusteringRestarters(services: Services, rep: Replication, directory: PeerDirectory): void {
+  services.restarters.set('clustering', async () => { await relocateNodesAddedByName(rep, directory, services); await rep.reconnectAll(true); });
+  services.restarters.set('clustering config', async () => { await relocateNodesAddedByName(rep, directory, services); await rep.reconnectAll(false); });
 }

@@ -34,7 +34,7 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   const purges = new PurgeLog(opts.services);
   registerClusterOperations(registry, deps, nodeOps, () => purges.list());
   registerCluster4xOperations(registry, { rep, services: opts.services, directory, nodeOps, purges });
-  registerClusteringRestarters(opts.services, rep);
+  registerClusteringRestarters(opts.services, rep, directory);
   opts.services.statusProviders.set('replication', () => rep.summary());
   byServices.set(opts.services, rep);
   return rep;

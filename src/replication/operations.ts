@@ -61,7 +61,8 @@ export function createNodeOps(deps: ClusterOpsDeps): NodeOps {
     }
     if (rep.peers.get(name)) throw invalid(v4 ? `Node '${name}' has already been added, perform update_node to proceed.` : `Node '${name}' has already been added. Operation aborted.`);
     let host: string, port: number;
-    if (v4 && (body.host === undefined || body.host === null || body.host === '')) {
+    const byName = v4 && (body.host === undefined || body.host === null || body.host === '');
+    if (byName) {
       const found = await directory.find(name);
       if (!found.ok) throw invalid(notFoundMessage(name, found.tried));
       ({ host, port } = found.address);
@@ -71,7 +72,7 @@ export function createNodeOps(deps: ClusterOpsDeps): NodeOps {
     }
     if (isSelf(rep, clustering.host, clustering.port, name, host, port)) throw invalid('Cannot add a node that matches the hosts clustering config.');
     if (v4) await reviewTables(name, host, port, subscriptions);
-    await rep.addNode({ name, host, port, subscriptions, addedTime: Date.now() });
+    await rep.addNode({ name, host, port, subscriptions, addedTime: Date.now(), ...(byName ? { byName: true } : {}) });
     if (!v4) return `successfully added ${name} to manifest`;
     // FerryDB keeps subscriptions to tables neither side has yet (3.x behaviour), so none is skipped.
     return { message: `Successfully added '${name}' to manifest`, added: subscriptions.map(toSubscription4x), skipped: [] };

@@ -88,10 +88,10 @@ export class PeerDirectory {
     return s ?? null;
   }
 
-  /** Resolves a node name to an address by asking every candidate. */
-  async find(name: string): Promise<Lookup> {
+  /** Resolves a node name to an address by asking every candidate (`fresh`: not from the last few seconds' answers). */
+  async find(name: string, opts: { fresh?: boolean } = {}): Promise<Lookup> {
     const known = this.#seen.get(name);
-    if (known && Date.now() - known.at < FRESH_MS) return { ok: true, address: { host: known.host, port: known.port }, identity: known.identity };
+    if (!opts.fresh && known && Date.now() - known.at < FRESH_MS) return { ok: true, address: { host: known.host, port: known.port }, identity: known.identity };
     const candidates = this.candidates();
     const answers = await Promise.all(candidates.map((c) => this.probe(c)));
     const tried: { candidate: Candidate; answer: string }[] = [];

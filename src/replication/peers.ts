@@ -23,6 +23,8 @@ export interface NodeRecord {
   port: number;
   subscriptions: Subscription[];
   addedTime: number;
+  /** Added by node_name (4.x) without an address: the address came from a route or known peer, and is looked up again on restart_service 'clustering config'. */
+  byName?: boolean;
 }
 
 /** `database:table`, HarperDB 3.x's channel name. */

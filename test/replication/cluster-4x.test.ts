@@ -11,7 +11,8 @@ import { parsePurgeOptions } from '../../src/replication/purge.js';
 import { RouteTable } from '../../src/replication/routes.js';
 import { sourceAddress } from '../../src/replication/source-address.js';
 import { formatUptime } from '../../src/replication/status-4x.js';
-import { startClusterNode } from './helpers/cluster.js';
+import { startClusterNode, waitForCount } from './helpers/cluster.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 test('route settings accept HarperDB 4.0-4.3 {host, port} lists and 4.4+ replication.routes forms', () => {
   const fromFile = loadConfig({ file: { clustering: { hubServer: { cluster: { network: { routes: [{ host: '10.0.0.2', port: 9932 }, { host: '10.0.0.2', port: 9932 }] } } } }, replication: { routes: ['server-two', 'wss://server-three:9933', { hostname: 'server-four', port: 9934 }] } } });
@@ -114,4 +115,28 @@ test('the identity endpoint needs cluster credentials and never shows secrets; 4
   // a 3.x node list entry in configure_cluster still answers 3.x
   const r = await n.op({ operation: 'configure_cluster', connections: [{ name: 'far', host: '10.255.255.1', port: 1, subscriptions: [{ channel: 'a:b', publish: true, subscribe: false }] }] });
   assert.deepEqual(r.body, { message: 'Configure cluster complete.', connections: [{ node_name: 'far', response: 'successfully added far to manifest' }] });
+});
+
+test("a node added by name that moved is found again through the routes on restart 'clustering config'", async (t) => {
+  const a = await startClusterNode(t, { name: 'alpha4x' });
+  const root = mkdtempSync(join(tmpdir(), 'ferrydb-moved-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  let b = await startClusterNode(t, { name: 'beta4x', rootPath: root });
+  await b.op({ operation: 'create_table', table: 'readings', hash_attribute: 'id' });
+  await b.op({ operation: 'insert', table: 'readings', records: [{ id: 1 }] });
+  const oldRoute = { host: '127.0.0.1', port: b.clusteringPort };
+  await a.op({ operation: 'cluster_set_routes', server: 'hub', routes: [oldRoute] });
+  const added = await a.op({ operation: 'add_node', node_name: 'beta4x', subscriptions: [{ table: 'readings', publish: false, subscribe: true }] });
+  assert.equal(added.status, 200, JSON.stringify(added.body));
+  await waitForCount(a.op, 'data', 'readings', 1);
+  await b.stop();
+  b = await startClusterNode(t, { name: 'beta4x', rootPath: root });
+  assert.notEqual(b.clusteringPort, oldRoute.port);
+  await a.op({ operation: 'cluster_delete_routes', routes: [oldRoute] });
+  await a.op({ operation: 'cluster_set_routes', server: 'hub', routes: [{ host: '127.0.0.1', port: b.clusteringPort }] });
+  await a.node.services.restarters.get('clustering config')!();
+  await b.op({ operation: 'insert', table: 'readings', records: [{ id: 2 }] });
+  await waitForCount(a.op, 'data', 'readings', 2);
+  const st = await waitFor(async () => (await a.op({ operation: 'cluster_status' })).body.status.outbound_connections.find((c: any) => c.state === 'open'), { what: 'open link' });
+  assert.equal(st.host_port, b.clusteringPort);
 });
