@@ -9,7 +9,7 @@
 import type { Config, Route } from '../config/load-config.js';
 import { parseRoute } from '../config/load-config.js';
 import { writeSetting } from '../config/write-config.js';
-import { invalid } from '../errors/db-error.js';
+import { DbError, invalid } from '../errors/db-error.js';
 
 export type RouteServer = 'hub' | 'leaf' | 'replication';
 
@@ -93,7 +93,14 @@ export class RouteTable {
   /** Writes the changed lists to the config file first, then makes them live. */
   #save(next: Partial<Record<RouteServer, Route[]>>): void {
     for (const [server, list] of Object.entries(next) as [RouteServer, Route[]][]) {
-      if (this.#file) writeSetting(this.#file, ROUTE_SETTINGS[server], list.map((r) => (r.port === null ? r.host : { host: r.host, port: r.port })));
+      if (this.#file) {
+        try {
+          writeSetting(this.#file, ROUTE_SETTINGS[server], list.map((r) => (r.port === null ? r.host : { host: r.host, port: r.port })));
+        } catch (err) {
+          if (err instanceof DbError) throw err;
+          throw new DbError('INTERNAL', `could not write the routes to ${this.#file}: ${(err as Error).message}`, { cause: err });
+        }
+      }
       this.#lists[server] = list;
     }
   }
