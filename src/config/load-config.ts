@@ -4,6 +4,7 @@
  * VALIDATION_FAILED error that names every bad setting.
  */
 import { DbError } from '../errors/db-error.js';
+import { parseDuration } from './duration.js';
 import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from './schema.js';
 
 export interface Config {
@@ -17,13 +18,15 @@ export interface Config {
     batch: { maxRows: number; maxBytes: number; lingerMs: number; maxInFlight: number };
     heartbeatMs: number;
     reconnect: { minMs: number; maxMs: number };
-    retention: { maxAgeMs: number; maxEntries: number };
+    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
+    recreateDroppedTables: boolean;
     hubServer: { cluster: { network: { routes: Route[] } } };
     leafServer: { network: { routes: Route[] } };
   };
   replication: { routes: Route[] };
   mqtt: { network: { port: number } };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
+  authentication: { operationTokenTimeout: string; refreshTokenTimeout: string };
   admin: { username: string | null; password: string | null };
 }
 
@@ -111,6 +114,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
     problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);
+  }
+  for (const [key, env] of [['operationTokenTimeout', 'OPERATION_TOKEN_TIMEOUT'], ['refreshTokenTimeout', 'REFRESH_TOKEN_TIMEOUT']] as const) {
+    if (parseDuration(config.authentication[key]) === null) problems.push(`setting 'authentication.${key}' (${env}) must be a duration like '1d', '12h', '30m' or seconds, got '${config.authentication[key]}'`);
   }
   if (problems.length) throw new DbError('VALIDATION_FAILED', `invalid configuration: ${problems.join('; ')}`);
   return deepFreeze(config);

@@ -54,6 +54,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.reconnect.maxMs', type: 'int', default: 5000, min: 100, doc: 'Largest reconnect delay.' },
   { path: 'clustering.retention.maxAgeMs', type: 'int', default: 7 * 24 * 3600 * 1000, min: 1000, doc: 'Change-log entries older than this are dropped even if a peer has not acknowledged them (the peer is then resynced).' },
   { path: 'clustering.retention.maxEntries', type: 'int', default: 50_000_000, min: 1000, doc: 'Most change-log entries kept; older ones are dropped past this (peers behind are resynced).' },
+  { path: 'clustering.retention.intervalMs', type: 'int', default: 30_000, min: 50, doc: 'How often the change log is trimmed; the first pass runs soon after start (after 5 s, or this interval when shorter).' },
+  { path: 'clustering.recreateDroppedTables', type: 'bool', default: true, doc: 'A subscribed table dropped locally is recreated with a full, non-destructive resync of the publisher\'s rows; false pauses the subscription until the table is created again.' },
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },
@@ -61,6 +63,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'logging.rotation.maxBytes', type: 'int', default: 10 * 1024 * 1024, min: 1024, doc: 'Rotate the log file when it exceeds this size.' },
   { path: 'logging.rotation.files', type: 'int', default: 5, min: 1, max: 100, doc: 'Rotated log files kept.' },
   { path: 'logging.auditLog', type: 'bool', default: true, doc: 'Keep the change log readable through read_audit_log/read_transaction_log (replication always uses it).' },
+  { path: 'authentication.operationTokenTimeout', type: 'string', default: '1d', aliases: ['OPERATION_TOKEN_TIMEOUT'], doc: "Lifetime of operation tokens from create_authentication_tokens / refresh_operation_token ('1d', '12h', '30m', or seconds)." },
+  { path: 'authentication.refreshTokenTimeout', type: 'string', default: '30d', aliases: ['REFRESH_TOKEN_TIMEOUT'], doc: "Lifetime of refresh tokens ('30d', '12h', or seconds); changing a user's password revokes them." },
   { path: 'admin.username', type: 'string', default: null, aliases: ['HDB_ADMIN_USERNAME'], doc: 'Admin user created on first start (default admin).' },
   { path: 'admin.password', type: 'string', default: null, aliases: ['HDB_ADMIN_PASSWORD'], secret: true, doc: 'Admin password used on first start; when absent a strong one is generated and printed once.' },
 ];

@@ -151,7 +151,10 @@ export class Records {
   /** Every record of a table, in key order, with its version (initial replication sync). */
   *scanVersions(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string; record: RecordData }> {
     const h = this.handle(def);
-    for (const { key, value } of h.data.getRange({ start: afterKey, snapshot: false })) {
+    // An explicit `start: undefined` makes the range begin at the store's shared-structures
+    // entry (a Symbol key): leave it out, and skip any key that is not a primary key.
+    for (const { key, value } of h.data.getRange(afterKey === undefined ? { snapshot: false } : { start: afterKey, snapshot: false })) {
+      if (typeof key !== 'string' && typeof key !== 'number') continue;
       if (afterKey !== undefined && key === afterKey) continue;
       yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
     }

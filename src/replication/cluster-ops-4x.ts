@@ -44,13 +44,15 @@ async function configureCluster(deps: Cluster4xDeps, body: Body): Promise<unknow
     if (names.includes(name)) throw invalid(`connections[${i}]: node '${name}' is listed twice`);
     names.push(name);
   });
-  for (const n of rep.peers.list()) if (!names.includes(n.name)) await rep.removeNode(n.name);
+  // Every link not listed goes, whichever side dialled it.
+  const inbound = ((rep.status() as { status?: { inbound_connections: { node_name: string }[] } }).status?.inbound_connections ?? []).map((c) => c.node_name);
+  for (const name of new Set([...rep.peers.list().map((n) => n.name), ...inbound])) if (!names.includes(name)) await rep.removeNode(name);
   const connections: { node_name: string; response: unknown }[] = [];
   const failed: string[] = [];
   for (const c of list as Body[]) {
     const name = parseNodeName(c);
     try {
-      const r = rep.peers.get(name) ? await nodeOps.update(c, { replace: true }) : await nodeOps.add(c);
+      const r = rep.peers.get(name) || rep.isDialledBy(name) ? await nodeOps.update(c, { replace: true }) : await nodeOps.add(c);
       connections.push({ node_name: name, response: typeof r === 'string' ? r : (r as { message?: unknown }).message });
     } catch (err) {
       services.logger.warn({ peer: name, err: (err as Error).message }, 'configure_cluster could not configure a node');

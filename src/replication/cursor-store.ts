@@ -4,6 +4,8 @@
  *   replication:applied [origin, db, table] -> originSeq     receiver: highest origin seq applied
  *   replication:acked   [link, db, table] -> seq             sender: highest seq the peer acked
  *   replication:trimmed [db, table] -> seq                   sender: log trimmed through here
+ *   replication:counters [link, db, table, 'send'|'recv'] -> {..} cumulative stream figures
+ *   replication:dropped [link, db, table] -> epoch ms          receiver: table dropped locally
  * Receiver positions are written inside the apply transaction (Records.applyRemote `also`),
  * so data and positions can never disagree after a crash.
  */
@@ -15,7 +17,12 @@ export interface Cursor {
   seq: number;
   /** Set while an initial sync is in progress: the last primary key received. */
   resume?: PrimaryKey | null;
+  /** Id of the table incarnation the cursor was written for (detects a local drop). */
+  table?: string;
 }
+
+/** Cumulative figures of one direction of one stream (durable across reconnects and restarts). */
+export type Counters = Record<string, number>;
 
 export class CursorStore {
   readonly #engine: StorageEngine;
@@ -23,6 +30,8 @@ export class CursorStore {
   readonly #applied: KvStore<number>;
   readonly #acked: KvStore<number>;
   readonly #trimmed: KvStore<number>;
+  readonly #counters: KvStore<Counters>;
+  readonly #dropped: KvStore<number>;
 
   constructor(engine: StorageEngine) {
     this.#engine = engine;
@@ -30,6 +39,8 @@ export class CursorStore {
     this.#applied = engine.openStore<number>('replication:applied');
     this.#acked = engine.openStore<number>('replication:acked');
     this.#trimmed = engine.openStore<number>('replication:trimmed');
+    this.#counters = engine.openStore<Counters>('replication:counters');
+    this.#dropped = engine.openStore<number>('replication:dropped');
   }
 
   cursor(link: string, db: string, table: string): Cursor | undefined {
@@ -73,10 +84,41 @@ export class CursorStore {
     this.#trimmed.put([db, table], seq);
   }
 
+  counters(link: string, db: string, table: string, dir: 'send' | 'recv'): Counters {
+    return this.#counters.get([link, db, table, dir]) ?? {};
+  }
+
+  /** Inside a transaction. */
+  putCountersInTxn(link: string, db: string, table: string, dir: 'send' | 'recv', c: Counters): void {
+    this.#counters.put([link, db, table, dir], c);
+  }
+
+  async putCounters(link: string, db: string, table: string, dir: 'send' | 'recv', c: Counters): Promise<void> {
+    await this.#engine.transaction(() => this.#counters.put([link, db, table, dir], c));
+  }
+
+  /** When the subscribed table was dropped locally (until its resync is done), or undefined. */
+  droppedAt(link: string, db: string, table: string): number | undefined {
+    return this.#dropped.get([link, db, table]);
+  }
+
+  /** Marks a local drop and forgets the stream cursor (the next SUB asks for a full sync). */
+  async markDropped(link: string, db: string, table: string, at = Date.now()): Promise<void> {
+    await this.#engine.transaction(() => {
+      this.#dropped.put([link, db, table], at);
+      this.#cursors.remove([link, db, table]);
+    });
+  }
+
+  async clearDropped(link: string, db: string, table: string): Promise<void> {
+    if (this.#dropped.get([link, db, table]) === undefined) return;
+    await this.#engine.transaction(() => this.#dropped.remove([link, db, table]));
+  }
+
   /** Forgets every position of a link (node removed) or of some of its tables. */
   async forgetLink(link: string, keep: (db: string, table: string) => boolean = () => false): Promise<void> {
     await this.#engine.transaction(() => {
-      for (const store of [this.#cursors, this.#acked] as KvStore<unknown>[]) {
+      for (const store of [this.#cursors, this.#acked, this.#counters, this.#dropped] as KvStore<unknown>[]) {
         for (const key of store.getKeys({ start: [link], end: [link, '\uffff'] })) {
           const [, db, table] = key as [string, string, string];
           if (!keep(db, table)) store.remove(key);

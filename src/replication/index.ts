@@ -12,6 +12,7 @@ import { createNodeOps, registerClusterOperations } from './operations.js';
 import { PeerDirectory } from './peer-directory.js';
 import { PurgeLog } from './purge.js';
 import { Replication, type ReplicationOptions } from './replication.js';
+import { hdbNodes } from './system-view.js';
 
 export { Replication } from './replication.js';
 
@@ -36,6 +37,7 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   registerCluster4xOperations(registry, { rep, services: opts.services, directory, nodeOps, purges });
   registerClusteringRestarters(opts.services, rep, directory);
   opts.services.statusProviders.set('replication', () => rep.summary());
+  opts.services.systemTables.set('hdb_nodes', () => hdbNodes(rep));
   byServices.set(opts.services, rep);
   return rep;
 }

@@ -25,6 +25,8 @@ export interface NodeRecord {
   addedTime: number;
   /** Added by node_name (4.x) without an address: the address came from a route or known peer, and is looked up again on restart_service 'clustering config'. */
   byName?: boolean;
+  /** The peer ran remove_node for this node (epoch ms): the dialler stopped. */
+  removedByPeer?: number;
 }
 
 /** `database:table`, HarperDB 3.x's channel name. */
@@ -87,7 +89,7 @@ export function toSubscription4x(s: Subscription): Record<string, unknown> {
 }
 
 /** 4.x update_node: PATCH per table, other subscriptions untouched. */
-export function mergeSubscriptions(existing: Subscription[], changes: Subscription[]): Subscription[] {
+export function patchSubscriptions(existing: Subscription[], changes: Subscription[]): Subscription[] {
   const out = existing.map((s) => ({ ...s }));
   for (const c of changes) {
     const i = out.findIndex((s) => s.database === c.database && s.table === c.table);

@@ -10,11 +10,16 @@ import type { ChangeEntry, PrimaryKey } from '../changelog/entry.js';
 import { hlcToMillis } from '../changelog/hlc.js';
 import type { Logger } from '../log/logger.js';
 import type { Records } from '../records/records.js';
-import type { CursorStore } from './cursor-store.js';
+import type { Counters, CursorStore } from './cursor-store.js';
 import { encodeBatchFrame, type Compression } from './protocol/frame-codec.js';
 import { FRAME_TYPES, type AckMessage, type BatchMessage, type SnapshotInfo, type SubMessage } from './protocol/messages.js';
 
-export type SendState = 'waiting' | 'syncing' | 'resync_required' | 'streaming' | 'stalled' | 'closed';
+export type SendState = 'waiting' | 'syncing' | 'resync_required' | 'streaming' | 'stalled' | 'error' | 'closed';
+
+/** Resyncs in a row (none followed by a streamed log entry) before the stream gives up. */
+export const MAX_CONSECUTIVE_RESYNCS = 3;
+
+type Encode = typeof encodeBatchFrame;
 
 export interface BatchLimits {
   maxRows: number;
@@ -37,6 +42,10 @@ export interface SenderDeps {
   send(frame: Buffer): void;
   isOpen(): boolean;
   notice(db: string, table: string, state: string, message: string): void;
+  /** Closes the link with a reason (the stream then resumes from the receiver's durable cursor). */
+  fail(reason: string): void;
+  /** Batch encoder (tests inject failures). */
+  encode?: Encode;
 }
 
 interface SnapshotState {
@@ -54,10 +63,15 @@ export class Sender {
   state: SendState = 'waiting';
   lastSentSeq = 0;
   ackedSeq = 0;
+  /** Cumulative figures of this stream (all links' lifetimes; durable). */
   rowsSent = 0;
   bytesSent = 0;
   batchesSent = 0;
   resyncs = 0;
+  /** Figures since this link connected. */
+  readonly session = { rowsSent: 0, bytesSent: 0, batchesSent: 0, resyncs: 0 };
+  /** Why the stream stopped or the link was closed by this sender (shown in cluster_status). */
+  error: string | null = null;
   readonly #deps: SenderDeps;
   readonly #since: number | undefined;
   #request: SubMessage;
@@ -75,6 +89,12 @@ export class Sender {
   #unsubscribe: (() => void) | null = null;
   #closed = false;
   #stallWarned = false;
+  /** Resyncs started since a log entry after a resync's end was last streamed. */
+  #resyncRun = 0;
+  /** The previous resync's trimmed-through position at its start (loop detection). */
+  #lastResyncTrim: number | null = null;
+  #savedCounters = '';
+  #answered = false;
 
   constructor(deps: SenderDeps, request: SubMessage) {
     this.#deps = deps;
@@ -83,6 +103,16 @@ export class Sender {
     this.#request = request;
     this.#since = request.since;
     this.ackedSeq = deps.cursors.acked(deps.link, this.db, this.table) ?? 0;
+    const c = deps.cursors.counters(deps.link, this.db, this.table, 'send');
+    this.rowsSent = c.rowsSent ?? 0;
+    this.bytesSent = c.bytesSent ?? 0;
+    this.batchesSent = c.batchesSent ?? 0;
+    this.resyncs = c.resyncs ?? 0;
+    this.#savedCounters = JSON.stringify(this.#counters());
+  }
+
+  #counters(): Counters {
+    return { rowsSent: this.rowsSent, bytesSent: this.bytesSent, batchesSent: this.batchesSent, resyncs: this.resyncs };
   }
 
   start(): void {
@@ -96,15 +126,21 @@ export class Sender {
   #init(): boolean {
     const { records, cursors, logger, peer } = this.#deps;
     const def = records.catalog.findTable(this.db, this.table);
-    if (!def) { this.state = 'waiting'; return false; }
+    if (!def) {
+      // Answer the SUB once: the receiver shows `waiting` instead of `subscribing`.
+      if (this.state !== 'waiting' || !this.#answered) this.#deps.notice(this.db, this.table, 'waiting', '');
+      this.#answered = true;
+      this.state = 'waiting';
+      return false;
+    }
     const req = this.#request;
     const trimmed = cursors.trimmed(this.db, this.table);
     if (req.after === null) {
       this.#startSnapshot(false);
     } else if (req.after < trimmed) {
-      this.resyncs++;
       logger.warn({ peer, database: this.db, table: this.table, peerCursor: req.after, trimmedThrough: trimmed }, 'peer fell behind the retained change log; starting a non-destructive resync');
       this.#deps.notice(this.db, this.table, 'resync_required', `the change log was trimmed through ${trimmed}; your cursor is ${req.after}; resyncing current rows (merge, nothing deleted)`);
+      this.#countResync(trimmed);
       this.#startSnapshot(true);
     } else if (req.resume !== undefined && req.resume !== null) {
       this.#snap = { at: req.after, lastKey: req.resume, tombstones: false, tombAfter: undefined, resync: false };
@@ -113,17 +149,42 @@ export class Sender {
       this.#nextAfter = req.after;
       this.lastSentSeq = req.after;
       this.state = 'streaming';
+      // The receiver's durable cursor proves it applied everything through `after`, even when
+      // the ack of the last batch was lost with the previous link.
+      if (req.after > this.ackedSeq) { this.ackedSeq = req.after; this.#schedulePersist(); }
     }
+    // The answer to SUB: the receiver is streaming (or syncing) from now on, even if no row
+    // follows for a long time. A resync already sent its own notice.
+    if (this.state !== 'resync_required') this.#deps.notice(this.db, this.table, this.state, '');
+    this.#answered = true;
     this.#initialised = true;
     return true;
   }
 
   #startSnapshot(resync: boolean): void {
     // The log position BEFORE the scan: writes after it are streamed afterwards, so nothing is
-    // missed; rows both scanned and streamed are harmless (last-writer-wins).
-    const at = this.#deps.records.changelog.lastSeq(this.db, this.table);
+    // missed; rows both scanned and streamed are harmless (last-writer-wins). It is never below
+    // the trimmed-through position: when the table's log is empty or fully trimmed, the scan
+    // covers everything up to the trim, and ending below it would trigger another resync.
+    const trimmed = this.#deps.cursors.trimmed(this.db, this.table);
+    const at = Math.max(this.#deps.records.changelog.lastSeq(this.db, this.table), trimmed);
     this.#snap = { at, lastKey: null, tombstones: false, tombAfter: undefined, resync };
     this.state = resync ? 'resync_required' : 'syncing';
+  }
+
+  #countResync(trimmed: number): void {
+    this.resyncs++;
+    this.session.resyncs++;
+    this.#resyncRun++;
+    this.#lastResyncTrim = trimmed;
+  }
+
+  /** Stops this stream (the link stays up for other tables) with an error shown in status. */
+  #giveUp(message: string): void {
+    this.error = message;
+    this.state = 'error';
+    this.#deps.logger.error({ peer: this.#deps.peer, database: this.db, table: this.table }, message);
+    this.#deps.notice(this.db, this.table, 'error', message);
   }
 
   /** Schedules a pump (new entries, an ack, the table appearing). */
@@ -141,16 +202,33 @@ export class Sender {
         if (!this.#initialised && !this.#init()) return;
         const { limits, isOpen } = this.#deps;
         while (!this.#closed && isOpen() && this.#inFlight.size < limits.maxInFlight) {
+          if (this.state === 'error') return;
           const batch = this.#snap ? this.#snapshotBatch() : this.#logBatch();
           if (!batch) break;
-          this.#inFlight.set(batch.id, { last: batch.last, sentAt: Date.now() });
-          const { frame, rawBytes } = await encodeBatchFrame(batch, this.#deps.compression);
+          let encoded: { frame: Buffer; rawBytes: number };
+          try {
+            encoded = await (this.#deps.encode ?? encodeBatchFrame)(batch, this.#deps.compression);
+          } catch (err) {
+            // The batch's positions already moved in memory: never skip it. Closing the link makes
+            // the peer resubscribe from its durable cursor, so the batch is rebuilt and resent.
+            const message = `could not encode batch ${batch.id} (positions through ${batch.last}): ${err instanceof Error ? err.message : String(err)}`;
+            this.error = message;
+            this.#deps.logger.error({ err, peer: this.#deps.peer, database: this.db, table: this.table }, 'replication sender could not build a batch; closing the link');
+            this.#deps.fail(`send failed for ${this.db}.${this.table}: ${message}`);
+            return;
+          }
+          const { frame, rawBytes } = encoded;
           if (batch.entries.length) this.#avgRowBytes = Math.max(8, (this.#avgRowBytes + rawBytes / batch.entries.length) / 2);
           if (this.#closed || !isOpen()) return;
+          this.#inFlight.set(batch.id, { last: batch.last, sentAt: Date.now() });
           this.#deps.send(frame);
           this.batchesSent++;
           this.rowsSent += batch.entries.length;
           this.bytesSent += frame.length;
+          this.session.batchesSent++;
+          this.session.rowsSent += batch.entries.length;
+          this.session.bytesSent += frame.length;
+          this.#schedulePersist();
         }
       } while (this.#again && !this.#closed);
     } finally {
@@ -173,10 +251,16 @@ export class Sender {
     if (!def) return null; // dropped: wait for it to come back (the cursor survives)
     const trimmed = this.#deps.cursors.trimmed(this.db, this.table);
     if (trimmed > this.#nextAfter) {
-      // Retention (age/count limits) removed entries this stream had not sent yet.
-      this.resyncs++;
+      // Retention (age/count limits) removed entries this stream had not sent yet. A resync
+      // that ends at or after the trim cannot trigger another by itself: if one does (nothing
+      // streamed in between and the trim did not move), that is a bug, reported and not repeated.
+      if (this.#resyncRun > 0 && (this.#lastResyncTrim === trimmed || this.#resyncRun >= MAX_CONSECUTIVE_RESYNCS)) {
+        this.#giveUp(`resync loop detected: ${this.#resyncRun} resync(s) in a row ended at position ${this.#nextAfter}, below the change log trimmed through ${trimmed}; the stream is stopped (reconnect to retry)`);
+        return null;
+      }
       this.#deps.logger.warn({ peer, database: this.db, table: this.table, position: this.#nextAfter, trimmedThrough: trimmed }, 'change log trimmed ahead of a live stream; starting a non-destructive resync');
       this.#deps.notice(this.db, this.table, 'resync_required', `the change log was trimmed through ${trimmed} before position ${this.#nextAfter} was sent; resyncing current rows`);
+      this.#countResync(trimmed);
       this.#startSnapshot(true);
       return this.#snapshotBatch();
     }
@@ -192,6 +276,7 @@ export class Sender {
       if (this.state !== 'stalled') this.state = 'streaming';
       return null;
     }
+    this.#resyncRun = 0;
     // Linger: a partial batch waits (from the first entry's write time) for more rows.
     const wait = firstMs + limits.lingerMs - Date.now();
     if (read < limit && limits.lingerMs > 0 && wait > 0 && this.#lingerSeq !== firstSeq) {
@@ -218,6 +303,7 @@ export class Sender {
     if (!snap.tombstones) {
       let exhausted = true;
       for (const r of records.scanVersions(def, snap.lastKey ?? undefined)) {
+        if (typeof r.key !== 'string' && typeof r.key !== 'number') continue;
         snap.lastKey = r.key;
         if (r.origin !== peer && r.hlc >= since) entries.push({ seq: 0, hlc: r.hlc, origin: r.origin, originSeq: 0, database: this.db, table: this.table, op: 'upsert', key: r.key, record: r.record, user: null });
         if (entries.length >= limit || ++scanned >= scanCap) { exhausted = false; break; }
@@ -226,8 +312,9 @@ export class Sender {
     }
     if (snap.tombstones && entries.length < limit) {
       let exhausted = true;
-      for (const { key, value } of records.handle(def).tombstones.getRange({ start: snap.tombAfter, snapshot: false })) {
+      for (const { key, value } of records.handle(def).tombstones.getRange(snap.tombAfter === undefined ? { snapshot: false } : { start: snap.tombAfter, snapshot: false })) {
         if (snap.tombAfter !== undefined && key === snap.tombAfter) continue;
+        if (typeof key !== 'string' && typeof key !== 'number') continue;
         snap.tombAfter = key as PrimaryKey;
         if (value[1] !== peer && value[0] >= since) entries.push({ seq: 0, hlc: value[0], origin: value[1], originSeq: 0, database: this.db, table: this.table, op: 'delete', key: key as PrimaryKey, record: null, user: null });
         if (entries.length >= limit || ++scanned >= scanCap) { exhausted = false; break; }
@@ -263,6 +350,12 @@ export class Sender {
     const { cursors, link } = this.#deps;
     // A failure here (store closing) only delays retention: the receiver's cursor is the truth.
     if ((cursors.acked(link, this.db, this.table) ?? -1) !== this.ackedSeq) await cursors.setAcked(link, this.db, this.table, this.ackedSeq).catch(() => undefined);
+    const counters = this.#counters();
+    const text = JSON.stringify(counters);
+    if (text !== this.#savedCounters) {
+      this.#savedCounters = text;
+      await cursors.putCounters(link, this.db, this.table, 'send', counters).catch(() => undefined);
+    }
   }
 
   /** Called on every heartbeat tick: detects a connected but non-progressing stream. */

@@ -58,9 +58,10 @@ function connectionEntry(name: string, links: { out?: Conn; in?: Conn }, seen: S
 }
 
 export async function clusterStatus(rep: Replication, directory: PeerDirectory, purges: () => PurgeRecord[] = () => []): Promise<Record<string, unknown>> {
-  const base = rep.status() as { is_enabled: boolean; node_name: string; status?: { outbound_connections: Conn[]; inbound_connections: Conn[] } };
+  const base = rep.status() as { is_enabled: boolean; node_name: string; status?: { outbound_connections: Conn[]; inbound_connections: Conn[] } } & Record<string, unknown>;
+  const { is_enabled: _enabled, node_name: _name, status: _status, ...others } = base;
   const done = purges();
-  if (!base.is_enabled || !base.status) return { node_name: base.node_name, is_enabled: false, connections: [], ...(done.length ? { purges: done } : {}) };
+  if (!base.is_enabled || !base.status) return { node_name: base.node_name, is_enabled: false, connections: [], ...others, ...(done.length ? { purges: done } : {}) };
   const byName = new Map<string, { out?: Conn; in?: Conn }>();
   for (const c of base.status.outbound_connections) byName.set(c.node_name, { ...byName.get(c.node_name), out: c });
   for (const c of base.status.inbound_connections) byName.set(c.node_name, { ...byName.get(c.node_name), in: c });
@@ -71,5 +72,5 @@ export async function clusterStatus(rep: Replication, directory: PeerDirectory, 
     const seen = open ? await directory.lookupSeen(name, fallback) : null;
     return connectionEntry(name, links, seen, done);
   }));
-  return { node_name: base.node_name, is_enabled: true, connections, status: base.status, ...(done.length ? { purges: done } : {}) };
+  return { node_name: base.node_name, is_enabled: true, connections, status: base.status, ...others, ...(done.length ? { purges: done } : {}) };
 }

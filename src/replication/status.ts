@@ -15,6 +15,9 @@ export interface StatusContext {
   cursors: CursorStore;
   /** Heartbeat interval: an open link silent this long has nothing pending on the sender. */
   heartbeatMs: number;
+  recreateDropped?: boolean;
+  /** Last error of a stream, kept after its link closed. */
+  streamError?(link: string, db: string, table: string): { message: string; at: number } | undefined;
 }
 
 /** One subscription's figures (both directions) for cluster_status. */
@@ -32,8 +35,9 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     else sendState = session?.isOpen ? 'waiting' : 'disconnected';
   }
   let receiveState: string | null = null;
-  if (s.subscribe) receiveState = receiver ? receiver.state : 'disconnected';
-  const rank = ['resync_required', 'stalled', 'disconnected', 'syncing', 'subscribing', 'waiting', 'streaming', 'closed'];
+  const droppedAt = s.subscribe ? ctx.cursors.droppedAt(link, s.database, s.table) : undefined;
+  if (s.subscribe) receiveState = receiver ? receiver.state : droppedAt !== undefined ? 'dropped_locally' : 'disconnected';
+  const rank = ['error', 'dropped_locally', 'resync_required', 'stalled', 'disconnected', 'syncing', 'subscribing', 'waiting', 'streaming', 'closed'];
   const states = [sendState, receiveState].filter((x): x is string => x !== null);
   const state = states.sort((a, b) => rank.indexOf(a) - rank.indexOf(b))[0] ?? 'idle';
   let backlog = 0, lag = 0;
@@ -49,6 +53,11 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     const quiet = receiver.state === 'streaming' && session?.isOpen && Date.now() - receiver.lastAppliedAt > ctx.heartbeatMs;
     lag = quiet ? 0 : receiver.lastLagMs;
   }
+  // Cumulative figures survive reconnects and restarts: from the live streams, else from disk.
+  const sent = sender ?? ctx.cursors.counters(link, s.database, s.table, 'send');
+  const recv = receiver ?? ctx.cursors.counters(link, s.database, s.table, 'recv');
+  const err = sender?.error ? { message: sender.error, at: Date.now() } : ctx.streamError?.(link, s.database, s.table);
+  const notice = receiver?.notice ?? (droppedAt !== undefined ? `${s.database}.${s.table} was dropped on this node at ${new Date(droppedAt).toISOString()}; the subscription resyncs all of the peer's rows when the link is up${ctx.recreateDropped === false ? ' and the table exists again' : ''}` : null);
   return {
     channel: channelOf(s), schema: s.database, database: s.database, table: s.table, publish: s.publish, subscribe: s.subscribe,
     ...(s.startTime !== undefined ? { start_time: new Date(s.startTime).toISOString() } : {}),
@@ -57,12 +66,21 @@ export function subscriptionStatus(ctx: StatusContext, link: string, s: Subscrip
     applied_seq: receiver?.appliedSeq ?? ctx.cursors.cursor(link, s.database, s.table)?.seq ?? 0,
     backlog_rows: backlog, lag_ms: lag,
     ...(s.subscribe ? { last_applied_at: receiver?.lastAppliedAt ? new Date(receiver.lastAppliedAt).toISOString() : null } : {}),
-    bytes_sent: sender?.bytesSent ?? 0, bytes_received: receiver?.bytesReceived ?? 0,
-    rows_sent: sender?.rowsSent ?? 0, rows_received: receiver?.rowsReceived ?? 0,
-    duplicates_skipped: receiver?.duplicates ?? 0, resyncs: sender?.resyncs ?? 0,
-    ...(receiver?.notice ? { notice: receiver.notice } : {}),
+    bytes_sent: num(sent.bytesSent), bytes_received: num(recv.bytesReceived),
+    rows_sent: num(sent.rowsSent), rows_received: num(recv.rowsReceived),
+    batches_sent: num(sent.batchesSent), batches_applied: num(recv.batchesApplied),
+    duplicates_skipped: num(recv.duplicates), resyncs: num(sent.resyncs),
+    since_connected: {
+      rows_sent: sender?.session.rowsSent ?? 0, bytes_sent: sender?.session.bytesSent ?? 0, batches_sent: sender?.session.batchesSent ?? 0, resyncs: sender?.session.resyncs ?? 0,
+      rows_received: receiver?.session.rowsReceived ?? 0, bytes_received: receiver?.session.bytesReceived ?? 0, batches_applied: receiver?.session.batchesApplied ?? 0,
+    },
+    ...(notice ? { notice } : {}),
+    ...(droppedAt !== undefined ? { dropped_locally_at: new Date(droppedAt).toISOString() } : {}),
+    ...(err ? { last_error: err.message, last_error_at: new Date(err.at).toISOString() } : {}),
   };
 }
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 /** Link figures of an open session. */
 export function connectionStatus(session: Session | null): Record<string, unknown> {

@@ -17,12 +17,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean; clock?: () => number } = {}): Promise<TestServer> {
   const rootPath = options.rootPath ?? mkdtempSync(join(tmpdir(), 'ferrydb-it-'));
   const config = loadConfig({
     env: { ROOTPATH: rootPath, HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'secret-pw', OPERATIONSAPI_NETWORK_PORT: '0', LOG_LEVEL: 'silent', ...env },
   });
-  const node = await createNode(config);
+  const node = await createNode(config, options.clock ? { clock: options.clock } : {});
   const { operations } = await node.listen();
   const url = `http://127.0.0.1:${operations.port}/`;
   return {

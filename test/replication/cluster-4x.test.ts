@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { readConfig } from '../../src/config/read-sources.js';
-import { isBody4x, mergeSubscriptions, parseSubscriptions } from '../../src/replication/peers.js';
+import { isBody4x, patchSubscriptions, parseSubscriptions } from '../../src/replication/peers.js';
 import { parsePurgeOptions } from '../../src/replication/purge.js';
 import { RouteTable } from '../../src/replication/routes.js';
 import { sourceAddress } from '../../src/replication/source-address.js';
@@ -66,7 +66,7 @@ test('4.x bodies: dialect detection, default database, per-table PATCH, helpers'
   assert.deepEqual(parseSubscriptions([{ table: 'dog', publish: true, subscribe: false }]), [{ database: 'data', table: 'dog', publish: true, subscribe: false }]);
   assert.throws(() => parseSubscriptions([{ publish: true, subscribe: false }]), /subscription 0: 'channel' \(or 'table', with 'database' or 'schema'\) is required/);
   const existing = parseSubscriptions([{ schema: 'dev', table: 'dog', publish: true, subscribe: false }, { schema: 'dev', table: 'cat', publish: true, subscribe: true }]);
-  const merged = mergeSubscriptions(existing, parseSubscriptions([{ schema: 'dev', table: 'cat', publish: false, subscribe: true }, { schema: 'dev', table: 'owl', publish: true, subscribe: true }]));
+  const merged = patchSubscriptions(existing, parseSubscriptions([{ schema: 'dev', table: 'cat', publish: false, subscribe: true }, { schema: 'dev', table: 'owl', publish: true, subscribe: true }]));
   assert.deepEqual(merged.map((s) => [s.table, s.publish, s.subscribe]), [['dog', true, false], ['cat', false, true], ['owl', true, true]]);
   assert.equal(formatUptime(((30 * 24 + 1) * 3600 + 18 * 60 + 8) * 1000 + 999), '30d 1h 18m 8s');
   assert.equal(formatUptime(4000), '0d 0h 0m 4s');

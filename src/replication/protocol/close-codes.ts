@@ -20,6 +20,12 @@ export const CLOSE_CODES = {
   HANDSHAKE_FAILED: 4006,
   /** Applying a batch failed on the receiver (storage error); retried after reconnect. */
   APPLY_FAILED: 4007,
+  /** The sender could not build a batch; the peer resubscribes from its durable cursor. */
+  SEND_FAILED: 4008,
+  /** A subscribed table was dropped on the receiving side; the link restarts its streams. */
+  TABLE_DROPPED: 4009,
+  /** Both nodes dialled each other: the node whose name sorts first keeps its link (one link per pair). */
+  DUPLICATE_LINK: 4010,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

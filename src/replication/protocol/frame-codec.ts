@@ -83,11 +83,13 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
   switch (type) {
     case FRAME_TYPES.HELLO:
       if (!isStr(m.node) || !Array.isArray(m.subs)) break;
-      for (const s of m.subs as Record<string, unknown>[]) {
-        if (typeof s !== 'object' || s === null || !isStr(s.db) || !isStr(s.table) || typeof s.pub !== 'boolean' || typeof s.sub !== 'boolean') throw new ProtocolError('malformed subscription');
-        if (s.since !== undefined && !isNum(s.since)) throw new ProtocolError('malformed subscription time');
-      }
-      return { type, node: m.node, subs: m.subs as never };
+      checkSubs(m.subs);
+      if (m.added !== undefined && !isNum(m.added)) break;
+      return { type, node: m.node, subs: m.subs as never, ...(m.added !== undefined ? { added: m.added as number } : {}) };
+    case FRAME_TYPES.MANIFEST:
+      if (!Array.isArray(m.subs) || (m.removed !== undefined && typeof m.removed !== 'boolean')) break;
+      checkSubs(m.subs);
+      return { type, subs: m.subs as never, ...(m.removed ? { removed: true } : {}) };
     case FRAME_TYPES.WELCOME:
       if (!isStr(m.node)) break;
       return { type, node: m.node };
@@ -106,6 +108,13 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
       throw new ProtocolError(`unknown frame type ${type}`);
   }
   throw new ProtocolError(`malformed frame of type ${type}`);
+}
+
+function checkSubs(subs: unknown[]): void {
+  for (const s of subs as Record<string, unknown>[]) {
+    if (typeof s !== 'object' || s === null || !isStr(s.db) || !isStr(s.table) || typeof s.pub !== 'boolean' || typeof s.sub !== 'boolean') throw new ProtocolError('malformed subscription');
+    if (s.since !== undefined && !isNum(s.since)) throw new ProtocolError('malformed subscription time');
+  }
 }
 
 function unpackMap(b: Uint8Array): Record<string, unknown> {

@@ -21,6 +21,7 @@ export const FRAME_TYPES = {
   BATCH: 4,
   ACK: 5,
   NOTICE: 6,
+  MANIFEST: 7,
 } as const;
 
 export type FrameType = (typeof FRAME_TYPES)[keyof typeof FRAME_TYPES];
@@ -42,6 +43,19 @@ export interface HelloMessage {
   type: typeof FRAME_TYPES.HELLO;
   node: string;
   subs: WireSubscription[];
+  /** When the dialler's node record was added (epoch ms): a re-add after a removal by the acceptor. */
+  added?: number;
+}
+
+/**
+ * Acceptor -> dialler: the acceptor edited the link (add_node / update_node on the dialled
+ * side): `subs` is the new list in the dialler's view; the dialler stores it and reconnects
+ * with it. `removed`: the acceptor ran remove_node; the dialler stops.
+ */
+export interface ManifestMessage {
+  type: typeof FRAME_TYPES.MANIFEST;
+  subs: WireSubscription[];
+  removed?: boolean;
 }
 
 /** Acceptor -> dialler: handshake accepted. */
@@ -107,5 +121,5 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type ControlMessage = HelloMessage | WelcomeMessage | SubMessage | AckMessage | NoticeMessage;
+export type ControlMessage = HelloMessage | WelcomeMessage | SubMessage | AckMessage | NoticeMessage | ManifestMessage;
 export type Message = ControlMessage | BatchMessage;

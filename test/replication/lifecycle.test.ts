@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeBatchFrame } from '../../src/replication/protocol/frame-codec.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { rowsOf, sensorRows, startClusterNode, subStatus, waitForCount, type ClusterNode } from './helpers/cluster.js';
+
+const SENSOR = 'default:sensor_data';
+
+async function edgeAndHq(t: import('node:test').TestContext, settings: Record<string, string> = {}, hqRoot?: string) {
+  const edge = await startClusterNode(t, { name: 'edge', settings });
+  const hq = await startClusterNode(t, { name: 'hq', settings, ...(hqRoot ? { rootPath: hqRoot } : {}) });
+  await edge.op({ operation: 'create_database', database: 'default' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  const r = await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: SENSOR, subscribe: true, publish: false }] });
+  assert.equal(r.status, 200);
+  return { edge, hq };
+}
+
+const hqView = (hq: ClusterNode) => subStatus(hq, 'edge', SENSOR, 'outbound_connections');
+const edgeView = (edge: ClusterNode) => subStatus(edge, 'hq', SENSOR, 'inbound_connections');
+
+test('a batch that cannot be encoded closes the link with a reason shown in status, and is resent (not skipped)', async (t) => {
+  const { edge, hq } = await edgeAndHq(t);
+  await waitFor(async () => (await hqView(hq))?.state === 'streaming', { what: 'streaming' });
+  let failures = 1;
+  edge.replication.hooks.encode = async (batch, compression) => {
+    if (batch.entries.length && failures > 0) { failures--; throw new Error('injected encode failure'); }
+    return encodeBatchFrame(batch, compression);
+  };
+  // The hook applies to new links: restart the link once.
+  await hq.op({ operation: 'update_node', name: 'edge', subscriptions: [{ channel: SENSOR, subscribe: true, publish: false }] });
+  await waitFor(async () => (await hqView(hq))?.state === 'streaming', { what: 'streaming again' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 50) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 50);
+  assert.equal(failures, 0, 'the failure was injected');
+  const view = await edgeView(edge);
+  assert.match(String(view!.last_error), /injected encode failure/);
+  assert.match(edge.logs(), /could not build a batch; closing the link/);
+  assert.match(hq.logs(), /4008/);
+  // Exactly once: one log entry per row on hq.
+  assert.equal(hq.node.services.changelog.countAfter('default', 'sensor_data', 0), 50);
+  assert.deepEqual(await rowsOf(hq.op, 'default', 'sensor_data'), await rowsOf(edge.op, 'default', 'sensor_data'));
+});
+
+test('per-subscription counters are cumulative across update_node and restarts; since_connected restarts', async (t) => {
+  const { edge, hq } = await edgeAndHq(t);
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 20) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 20);
+  await waitFor(async () => (await hqView(hq))?.rows_received === 20, { what: 'hq counted 20' });
+  await hq.op({ operation: 'update_node', name: 'edge', subscriptions: [{ channel: SENSOR, subscribe: true, publish: false }] });
+  await waitFor(async () => (await hqView(hq))?.state === 'streaming', { what: 'streaming after update_node' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(21, 5) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 25);
+  const after = await waitFor(async () => { const v = await hqView(hq); return v?.rows_received === 25 ? v : null; }, { what: 'hq counted 25' });
+  assert.equal(after.since_connected.rows_received, 5);
+  assert.ok(after.batches_applied >= 2);
+  const sent = await waitFor(async () => { const v = await edgeView(edge); return v?.rows_sent === 25 ? v : null; }, { what: 'edge counted 25 sent' });
+  assert.equal(sent.since_connected.rows_sent, 5);
+  assert.equal(sent.backlog_rows, 0);
+  // Restart both on the same roots: the figures are durable.
+  const hqRoot = hq.rootPath, edgeRoot = edge.rootPath;
+  await hq.stop();
+  await edge.stop();
+  const edge2 = await startClusterNode(t, { name: 'edge', rootPath: edgeRoot, clusteringPort: edge.clusteringPort });
+  const hq2 = await startClusterNode(t, { name: 'hq', rootPath: hqRoot });
+  t.after(() => { hq.close(); edge.close(); });
+  const v = await waitFor(async () => { const x = await subStatus(hq2, 'edge', SENSOR, 'outbound_connections'); return x?.state === 'streaming' ? x : null; }, { what: 'hq2 streaming' });
+  assert.equal(v.rows_received, 25);
+  assert.equal(v.since_connected.rows_received, 0);
+  const e = await waitFor(() => subStatus(edge2, 'hq', SENSOR, 'inbound_connections'), { what: 'edge2 sees hq' });
+  assert.equal(e.rows_sent, 25);
+});
+
+test('a quiet subscription is streaming as soon as its SUB is answered (after a restart, no row needed)', async (t) => {
+  const { edge, hq } = await edgeAndHq(t);
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 3) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 3);
+  const root = hq.rootPath;
+  await hq.stop();
+  t.after(() => hq.close());
+  const hq2 = await startClusterNode(t, { name: 'hq', rootPath: root });
+  // No write on edge: the state must still reach streaming within a few seconds.
+  await waitFor(async () => (await subStatus(hq2, 'edge', SENSOR, 'outbound_connections'))?.receive_state === 'streaming', { timeoutMs: 8000, what: 'quiet subscription streaming' });
+});
+
+test('a subscription to a table the publisher does not have yet is waiting, not subscribing', async (t) => {
+  const edge = await startClusterNode(t, { name: 'edge' });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: 'default:later', subscribe: true, publish: false }] });
+  await waitFor(async () => (await subStatus(hq, 'edge', 'default:later', 'outbound_connections'))?.receive_state === 'waiting', { what: 'waiting' });
+  await edge.op({ operation: 'create_database', database: 'default' });
+  await edge.op({ operation: 'create_table', database: 'default', table: 'later', primary_key: 'id' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'later', records: [{ id: 1 }] });
+  await waitForCount(hq.op, 'default', 'later', 1);
+  await waitFor(async () => (await subStatus(hq, 'edge', 'default:later', 'outbound_connections'))?.state === 'streaming', { what: 'streaming' });
+});
+
+test('retention: the interval is a setting, a pass runs soon after start, and the last trim is in status', async (t) => {
+  const n = await startClusterNode(t, { name: 'solo', settings: { 'clustering.retention.intervalMs': '200', 'clustering.retention.maxEntries': '1000' } });
+  await n.op({ operation: 'create_database', database: 'default' });
+  await n.op({ operation: 'create_table', database: 'default', table: 't', primary_key: 'id' });
+  await n.op({ operation: 'insert', database: 'default', table: 't', records: sensorRows(1, 1500) });
+  const st = await waitFor(async () => { const b = (await n.op({ operation: 'cluster_status' })).body; return b.retention?.last_trim ? b : null; }, { timeoutMs: 5000, what: 'a trim' });
+  assert.equal(st.retention.interval_ms, 200);
+  const tr = st.retention.last_trim.tables.find((x: any) => x.table === 't');
+  assert.ok(tr && tr.removed === 500, JSON.stringify(st.retention));
+  assert.equal(n.node.services.changelog.countAfter('default', 't', 0), 1000);
+});
+
+test('a subscribed table dropped locally is shown as dropped_locally and recreated with a full resync (default)', async (t) => {
+  const { edge, hq } = await edgeAndHq(t);
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 6) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 6);
+  assert.equal((await hq.op({ operation: 'drop_table', database: 'default', table: 'sensor_data' })).status, 200);
+  const v = await waitFor(async () => { const x = await hqView(hq); return x?.dropped_locally_at ? x : null; }, { what: 'drop noticed' });
+  assert.match(String(v.notice), /dropped on this node/);
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(7, 1) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 7);
+  assert.deepEqual(await rowsOf(hq.op, 'default', 'sensor_data'), await rowsOf(edge.op, 'default', 'sensor_data'));
+  await waitFor(async () => (await hqView(hq))?.state === 'streaming', { what: 'streaming after the resync' });
+  assert.match(hq.logs(), /dropped locally; recreating it/);
+});
+
+test('with recreateDroppedTables off, a local drop pauses the subscription until the table is created again', async (t) => {
+  const { edge, hq } = await edgeAndHq(t, { 'clustering.recreateDroppedTables': 'false' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 6) });
+  await waitForCount(hq.op, 'default', 'sensor_data', 6);
+  await hq.op({ operation: 'drop_table', database: 'default', table: 'sensor_data' });
+  await waitFor(async () => (await hqView(hq))?.state === 'dropped_locally', { what: 'paused' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(7, 1) });
+  await waitFor(async () => /paused/.test(String((await hqView(hq))?.notice)), { what: 'paused notice' });
+  assert.equal((await hq.op({ operation: 'describe_table', database: 'default', table: 'sensor_data' })).status, 404, 'not recreated while paused');
+  await hq.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  await waitForCount(hq.op, 'default', 'sensor_data', 7);
+  assert.deepEqual(await rowsOf(hq.op, 'default', 'sensor_data'), await rowsOf(edge.op, 'default', 'sensor_data'));
+});
