@@ -95,6 +95,14 @@ async function checkStatus(n: Node4x): Promise<{ byName: Map<string, any>; body:
     }
     byName.set(c.node_name, c);
   }
+  // system.hdb_nodes agrees: every node it lists is a 4.x connection with the same subscriptions
+  const nodes = (await ok(n, { operation: 'search_by_value', database: 'system', table: 'hdb_nodes', attribute: 'name', value: '*' })) as any[];
+  for (const row of nodes) {
+    const c = byName.get(row.name);
+    assert.ok(c, `hdb_nodes lists ${row.name}, cluster_status does too`);
+    const outbound = c.subscriptions.filter((x: any) => x.link === 'outbound').map((x: any) => [x.schema, x.table, x.publish, x.subscribe]);
+    assert.deepEqual(row.subscriptions.map((x: any) => [x.schema, x.table, x.publish, x.subscribe]), outbound);
+  }
   return { byName, body };
 }
 
@@ -176,6 +184,24 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     await waitFor(() => hasRow(a, 'dev', 'breed', 'b-breed'), { what: 'B -> A on the bidirectional table' });
     await waitFor(() => hasRow(b, 'dev', 'dog', 'd2'), { what: 'A -> B on the unidirectional table' });
     assert.equal(await hasRow(a, 'dev', 'dog', 'b-dog'), false, 'A does not subscribe to dev.dog');
+  });
+
+  await t.test('the dialled side edits the link with a 4.x update_node (per-table PATCH over the one link)', async () => {
+    const r = await ok(b, { operation: 'update_node', node_name: 'ClstrTestA', subscriptions: [{ schema: 'dev', table: 'breed', publish: false, subscribe: true }] });
+    assert.equal(r.message, "Successfully updated 'ClstrTestA'");
+    await waitFor(async () => {
+      const conn = (await checkStatus(a)).byName.get('ClstrTestB');
+      const breed = conn?.subscriptions.find((x: any) => x.table === 'breed');
+      return conn?.status === 'open' && breed && breed.publish === true && breed.subscribe === false && breed.state === 'streaming';
+    }, { what: 'A learns the edit over the link' });
+    const conn = (await checkStatus(a)).byName.get('ClstrTestB');
+    assert.deepEqual(conn.subscriptions.map((x: any) => x.table).sort(), ['breed', 'dog'], 'dog untouched by the PATCH');
+    await ok(b, { operation: 'insert', schema: 'dev', table: 'breed', records: [{ id: 'b-breed-2' }] });
+    await ok(a, { operation: 'insert', schema: 'dev', table: 'breed', records: [{ id: 'a-breed' }] });
+    await waitFor(() => hasRow(b, 'dev', 'breed', 'a-breed'), { what: 'A -> B on breed' });
+    assert.equal(await hasRow(a, 'dev', 'breed', 'b-breed-2'), false, 'B no longer publishes breed');
+    assert.equal((await ok(b, { operation: 'update_node', node_name: 'ClstrTestA', subscriptions: [{ schema: 'dev', table: 'breed', publish: true, subscribe: true }] })).message, "Successfully updated 'ClstrTestA'");
+    await waitFor(() => hasRow(a, 'dev', 'breed', 'b-breed-2'), { what: 'B publishes breed again (catch-up)' });
   });
 
   await t.test("set_node_replication: a subscription without a database means 'data'; bidirectional", async () => {
@@ -270,11 +296,15 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     assert.match(a.logs(), /clustering restarted: node list reloaded/);
   });
 
-  await t.test('remove_node with a 4.x body answers the 4.x message', async () => {
+  await t.test('remove_node with a 4.x body answers the 4.x message, from the dialler and from the dialled side', async () => {
     assert.equal((await ok(a, { operation: 'remove_node', node_name: 'ClstrTestC' })).message, "Successfully removed 'ClstrTestC' from manifest");
     const r = await a.op({ operation: 'remove_node', node_name: 'ClstrTestC' });
     assert.deepEqual([r.status, r.body.error], [400, "Node 'ClstrTestC' was not found."]);
     const { body } = await checkStatus(a);
     assert.ok(!body.status.outbound_connections.some((x: any) => x.node_name === 'ClstrTestC'));
+    // and from the dialled side: B ends the link A dials
+    assert.equal((await ok(b, { operation: 'remove_node', node_name: 'ClstrTestA' })).message, "Successfully removed 'ClstrTestA' from manifest");
+    await waitFor(async () => (await checkStatus(a)).byName.get('ClstrTestB')?.state === 'removed_by_peer', { what: 'A learns B removed it' });
+    assert.equal((await checkStatus(a)).byName.get('ClstrTestB').status, 'closed');
   });
 });
