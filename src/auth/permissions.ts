@@ -209,3 +209,8 @@ export function visibleAttributes(user: User, database: string, table: string, a
   if (c.superUser || !rule || !rule.attrs) return [...all];
   return all.filter((a) => { const f = attrFlags(user, rule, database, table, a); return f.read || f.insert || f.update; });
 }
+
+/** A super user that exists only in memory, for the node's own internal work (metrics, anonymous MQTT when allowed). */
+export function internalSuperUser(username: string): User {
+  return { username, role: { id: `internal:${username}`, role: 'super_user', permission: { super_user: true }, __createdtime__: 0, __updatedtime__: 0 }, active: true };
+}

@@ -113,7 +113,14 @@ export class ChangeLog {
       this.#log.remove(key);
       removed++;
     }
+    // Remembered so consumers other than peers (sinks) can tell a forced trim from a normal one.
+    if (removed && seq > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], seq);
     return removed;
+  }
+
+  /** The highest position a table's log was ever trimmed through (0 when never). */
+  trimmedThrough(database: string, table: string): number {
+    return this.#meta.get(['trimmed', database, table]) ?? 0;
   }
 
   /** Announces committed entries to listeners (replication senders). */

@@ -38,6 +38,8 @@ async function startNode(t: TestContext, name: string, host: string, env: Record
     flags: {
       'operationsApi.network.host': host, 'operationsApi.network.port': String(OPS_PORT),
       'clustering.host': host, 'clustering.port': String(CLUSTER_PORT),
+      // every port on the node's own address, on its default number (HTTP 9926, MQTT 1883)
+      'http.host': host, 'mqtt.network.host': host,
       'localStudio.enabled': 'false', 'logging.file': 'false', 'logging.stdStreams': 'false',
       'clustering.heartbeatMs': '500', 'clustering.reconnect.minMs': '50', 'clustering.reconnect.maxMs': '500',
     },
