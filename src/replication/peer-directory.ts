@@ -33,6 +33,7 @@ export class PeerDirectory {
   readonly #rep: Replication;
   readonly #services: Services;
   readonly #seen = new Map<string, Seen>();
+  readonly #refreshing = new Set<string>();
 
   constructor(rep: Replication, services: Services) {
     this.#rep = rep;
@@ -76,16 +77,19 @@ export class PeerDirectory {
     return r;
   }
 
-  /** The freshest identity answer of a node (refreshed when older than a few seconds; the last one if the refresh fails). */
-  async lookupSeen(name: string, fallback: Address | null): Promise<Seen | null> {
-    const s = this.#seen.get(name);
-    if (s && Date.now() - s.at < FRESH_MS) return s;
-    const target = s ?? fallback;
-    if (!target) return s ?? null;
-    const r = await this.probe({ host: target.host, port: target.port }, 700);
-    if (r.ok && r.body.node_name === name) return this.#seen.get(name) ?? null;
-    // No fresh answer: the last one (ports and versions do not change while a link is up).
-    return s ?? null;
+  /**
+   * The last identity answer of a node, without waiting: when it is missing or older than a few
+   * seconds a refresh is started in the background (at `target`, else where it last answered,
+   * else at `fallback`), so cluster_status never waits on the network.
+   */
+  cached(name: string, target: Address | null, fallback: Address | null = null): Seen | null {
+    const s = this.#seen.get(name) ?? null;
+    const to = target ?? s ?? fallback;
+    if ((!s || Date.now() - s.at >= FRESH_MS) && to && !this.#refreshing.has(name)) {
+      this.#refreshing.add(name);
+      void this.probe({ host: to.host, port: to.port }, 700).finally(() => this.#refreshing.delete(name));
+    }
+    return s;
   }
 
   /** Resolves a node name to an address by asking every candidate (`fresh`: not from the last few seconds' answers). */

@@ -4,6 +4,8 @@
  * peer, whichever side dialled), with FerryDB's own figures kept as extra fields. The 4.x
  * `ports`, `latency_ms`, `uptime` and `system_info` come from asking each connected peer who it
  * is (the identity endpoint; `latency_ms` is that round trip, as 4.x measures it over NATS).
+ * Synchronous: the last answer is shown and a refresh runs in the background (the metrics
+ * module reads cluster_status synchronously).
  */
 import type { PeerDirectory, Seen } from './peer-directory.js';
 import type { Replication } from './replication.js';
@@ -47,7 +49,7 @@ function connectionEntry(name: string, links: { out?: Conn; in?: Conn }, seen: S
     status: open ? 'open' : 'closed',
     ports: { clustering: seen?.identity.ports.clustering ?? (links.out ? links.out.host_port : null) ?? null, operations_api: seen?.identity.ports.operations_api ?? null },
     latency_ms: seen ? seen.latencyMs : null,
-    uptime: seen ? formatUptime(seen.identity.uptime_ms) : null,
+    uptime: seen ? formatUptime(seen.identity.uptime_ms + (Date.now() - seen.at)) : null,
     subscriptions: subs,
     system_info: seen?.identity.system_info ?? null,
     // FerryDB's figures
@@ -57,7 +59,7 @@ function connectionEntry(name: string, links: { out?: Conn; in?: Conn }, seen: S
   };
 }
 
-export async function clusterStatus(rep: Replication, directory: PeerDirectory, purges: () => PurgeRecord[] = () => []): Promise<Record<string, unknown>> {
+export function clusterStatus(rep: Replication, directory: PeerDirectory, purges: () => PurgeRecord[] = () => []): Record<string, unknown> {
   const base = rep.status() as { is_enabled: boolean; node_name: string; status?: { outbound_connections: Conn[]; inbound_connections: Conn[] } } & Record<string, unknown>;
   const { is_enabled: _enabled, node_name: _name, status: _status, ...others } = base;
   const done = purges();
@@ -65,12 +67,18 @@ export async function clusterStatus(rep: Replication, directory: PeerDirectory, 
   const byName = new Map<string, { out?: Conn; in?: Conn }>();
   for (const c of base.status.outbound_connections) byName.set(c.node_name, { ...byName.get(c.node_name), out: c });
   for (const c of base.status.inbound_connections) byName.set(c.node_name, { ...byName.get(c.node_name), in: c });
-  const connections = await Promise.all([...byName].map(async ([name, links]) => {
+  const connections = [...byName].map(([name, links]) => {
     const open = [links.out, links.in].some((l) => l?.state === 'open');
-    const fallback = links.out ? { host: String(links.out.host_address), port: Number(links.out.host_port) }
-      : { host: plainHost(links.in?.host_address) ?? '127.0.0.1', port: rep.clusteringPort };
-    const seen = open ? await directory.lookupSeen(name, fallback) : null;
+    // Where to ask: the address this node dials; for a peer that dials in, where it last answered.
+    const target = links.out ? { host: String(links.out.host_address), port: Number(links.out.host_port) } : null;
+    const seen = open ? directory.cached(name, target, inboundGuess(rep, links.in)) : null;
     return connectionEntry(name, links, seen, done);
-  }));
+  });
   return { node_name: base.node_name, is_enabled: true, connections, status: base.status, ...others, ...(done.length ? { purges: done } : {}) };
+}
+
+/** A peer that dialled in listens, by the 4.x convention, on this node's clustering port at its own address. */
+function inboundGuess(rep: Replication, link: Conn | undefined): { host: string; port: number } | null {
+  const host = plainHost(link?.host_address);
+  return host ? { host, port: rep.clusteringPort } : null;
 }

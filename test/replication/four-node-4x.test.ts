@@ -108,6 +108,11 @@ async function checkStatus(n: Node4x): Promise<{ byName: Map<string, any>; body:
   return { byName, body };
 }
 
+/** checkStatus, retried: the 4.x figures of a new link arrive with the first answer of the peer. */
+async function statusOf(n: Node4x): Promise<{ byName: Map<string, any>; body: any }> {
+  return waitFor(() => checkStatus(n), { what: `${n.name}: cluster_status in both shapes` });
+}
+
 async function waitOpen(n: Node4x, peer: string, what: string, states = ['streaming']): Promise<any> {
   return waitFor(async () => {
     const { byName } = await checkStatus(n);
@@ -192,11 +197,11 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     const r = await ok(b, { operation: 'update_node', node_name: 'ClstrTestA', subscriptions: [{ schema: 'dev', table: 'breed', publish: false, subscribe: true }] });
     assert.equal(r.message, "Successfully updated 'ClstrTestA'");
     await waitFor(async () => {
-      const conn = (await checkStatus(a)).byName.get('ClstrTestB');
+      const conn = (await statusOf(a)).byName.get('ClstrTestB');
       const breed = conn?.subscriptions.find((x: any) => x.table === 'breed');
       return conn?.status === 'open' && breed && breed.publish === true && breed.subscribe === false && breed.state === 'streaming';
     }, { what: 'A learns the edit over the link' });
-    const conn = (await checkStatus(a)).byName.get('ClstrTestB');
+    const conn = (await statusOf(a)).byName.get('ClstrTestB');
     assert.deepEqual(conn.subscriptions.map((x: any) => x.table).sort(), ['breed', 'dog'], 'dog untouched by the PATCH');
     await ok(b, { operation: 'insert', schema: 'dev', table: 'breed', records: [{ id: 'b-breed-2' }] });
     await ok(a, { operation: 'insert', schema: 'dev', table: 'breed', records: [{ id: 'a-breed' }] });
@@ -231,7 +236,7 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     await ok(c, { operation: 'insert', table: 'cat', records: [{ id: 'c-after-on' }] });
     await waitFor(() => hasRow(a, 'data', 'cat', 'c-after-on'), { what: 'writes resume when subscribe is on again' });
     assert.equal(await hasRow(a, 'data', 'cat', 'c-while-off'), false, 'rows older than start_time are not back-sourced');
-    const { byName } = await checkStatus(a);
+    const { byName } = await statusOf(a);
     assert.equal(byName.get('ClstrTestC').subscriptions[0].start_time, startTime);
   });
 
@@ -244,7 +249,7 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     assert.ok(r.removed >= 2, `removed ${r.removed}`);
     assert.deepEqual(r.peers_resynced, ['out:ClstrTestB'], 'B had not received the purged entries');
     assert.equal(await hasRow(b, 'dev', 'dog', 'p1'), false);
-    const { body } = await checkStatus(a);
+    const { body } = await statusOf(a);
     assert.equal(body.purges.at(-1).table, 'dog');
     const dog = body.connections.find((x: any) => x.node_name === 'ClstrTestB').subscriptions.find((s: any) => s.table === 'dog');
     assert.equal(dog.last_purge.removed, r.removed, 'the purge shows on the subscription');
@@ -262,7 +267,7 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     const r2 = await ok(d, { operation: 'configure_cluster', connections: [{ node_name: 'ClstrTestC', subscriptions: [{ table: 'cat', publish: false, subscribe: true }] }] });
     assert.equal(r2.message, 'Configure cluster complete.');
     await waitFor(() => hasRow(d, 'data', 'cat', 'c-cat'), { what: 'D got data.cat from C' });
-    const { body } = await checkStatus(d);
+    const { body } = await statusOf(d);
     assert.deepEqual(body.status.outbound_connections.map((x: any) => x.node_name), ['ClstrTestC'], 'A was replaced');
     // four-node relay: a row written on C reaches D directly and A (then nothing loops back)
     await ok(c, { operation: 'insert', table: 'cat', records: [{ id: 'relay' }] });
@@ -302,11 +307,11 @@ test('four nodes on 127.0.0.2-5 with default ports, driven by 4.x bodies', async
     assert.equal((await ok(a, { operation: 'remove_node', node_name: 'ClstrTestC' })).message, "Successfully removed 'ClstrTestC' from manifest");
     const r = await a.op({ operation: 'remove_node', node_name: 'ClstrTestC' });
     assert.deepEqual([r.status, r.body.error], [400, "Node 'ClstrTestC' was not found."]);
-    const { body } = await checkStatus(a);
+    const { body } = await statusOf(a);
     assert.ok(!body.status.outbound_connections.some((x: any) => x.node_name === 'ClstrTestC'));
     // and from the dialled side: B ends the link A dials
     assert.equal((await ok(b, { operation: 'remove_node', node_name: 'ClstrTestA' })).message, "Successfully removed 'ClstrTestA' from manifest");
-    await waitFor(async () => (await checkStatus(a)).byName.get('ClstrTestB')?.state === 'removed_by_peer', { what: 'A learns B removed it' });
-    assert.equal((await checkStatus(a)).byName.get('ClstrTestB').status, 'closed');
+    await waitFor(async () => (await statusOf(a)).byName.get('ClstrTestB')?.state === 'removed_by_peer', { what: 'A learns B removed it' });
+    assert.equal((await statusOf(a)).byName.get('ClstrTestB').status, 'closed');
   });
 });
