@@ -22,7 +22,10 @@ export interface Config {
     reconnect: { minMs: number; maxMs: number };
     retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
     recreateDroppedTables: boolean;
+    hubServer: { cluster: { network: { routes: Route[] } } };
+    leafServer: { network: { routes: Route[] } };
   };
+  replication: { routes: Route[] };
   sql: { maxRows: number; sliceMs: number };
   mqtt: {
     network: { host: string; port: number; securePort: number };
@@ -46,6 +49,12 @@ export interface ConfigSources {
   flags?: Record<string, string>;
   /** Name used for the file in error messages. */
   fileName?: string;
+}
+
+/** A peer address to dial; port null means "this node's own clustering port" (4.4+ host-name routes). */
+export interface Route {
+  host: string;
+  port: number | null;
 }
 
 type Raw = string | number | boolean | null | readonly string[] | unknown;
@@ -139,7 +148,7 @@ export function settingProblem(def: SettingDef, raw: unknown): string | null {
 function parseValue(def: SettingDef, raw: Raw): unknown {
   const bad = (why: string) => `\u0000${why}`;
   if (raw === null || raw === undefined || raw === '') {
-    if (def.type === 'sinks') return [];
+    if (def.type === 'routes' || def.type === 'sinks') return [];
     return def.default === null ? null : bad(`a value is required`);
   }
   switch (def.type) {
@@ -174,6 +183,8 @@ function parseValue(def: SettingDef, raw: Raw): unknown {
       if (!(LOG_LEVELS as readonly string[]).includes(s)) return bad(`must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'`);
       return s;
     }
+    case 'routes':
+      return parseRoutes(raw);
     case 'sinks': {
       try {
         return parseSinkList(raw);
@@ -187,6 +198,47 @@ function parseValue(def: SettingDef, raw: Raw): unknown {
       return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
     }
   }
+}
+
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/;
+
+/** One route from {host|hostname, port}, "host", "host:port" or "ws(s)://host:port"; a string describing the problem otherwise. */
+export function parseRoute(raw: unknown): Route | string {
+  let host: unknown, port: unknown;
+  if (typeof raw === 'string') {
+    const s = raw.trim().replace(/^wss?:\/\//, '').replace(/\/+$/, '');
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(s);
+    if (!m) return `'${raw}' is not host, host:port or ws(s)://host:port`;
+    host = m[1];
+    port = m[2] === undefined ? null : Number(m[2]);
+  } else if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = raw as Record<string, unknown>;
+    host = o.host ?? o.hostname;
+    port = o.port ?? null;
+    if (typeof port === 'string' && /^\d{1,5}$/.test(port)) port = Number(port);
+  } else return `a route must be {host, port} or 'host:port'`;
+  if (typeof host !== 'string' || !HOST_RE.test(host)) return `route host must be a host name or address, got ${JSON.stringify(host ?? null)}`;
+  if (port !== null && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) return `route port must be an integer between 1 and 65535, got ${JSON.stringify(port)}`;
+  return { host: host.replace(/^\[|\]$/g, ''), port: port as number | null };
+}
+
+function parseRoutes(raw: unknown): Route[] | string {
+  let list: unknown[];
+  if (Array.isArray(raw)) list = raw;
+  else if (typeof raw === 'string') {
+    const s = raw.trim();
+    if (s.startsWith('[')) {
+      try { list = JSON.parse(s) as unknown[]; } catch { return `\u0000must be a JSON array of routes or host:port,host:port`; }
+      if (!Array.isArray(list)) return `\u0000must be a JSON array of routes or host:port,host:port`;
+    } else list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  } else return `\u0000must be a list of routes`;
+  const out: Route[] = [];
+  for (const r of list) {
+    const parsed = parseRoute(r);
+    if (typeof parsed === 'string') return `\u0000${parsed}`;
+    if (!out.some((x) => x.host === parsed.host && x.port === parsed.port)) out.push(parsed);
+  }
+  return out;
 }
 
 function flatten(obj: Record<string, unknown>, prefix = ''): [string, unknown][] {

@@ -3,7 +3,7 @@
  * names (HarperDB's names first-class) and a doc line. docs/config.md is checked against it.
  */
 
-export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path' | 'sinks';
+export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path' | 'routes' | 'sinks';
 
 export interface SettingDef {
   /** Dotted path, as in the YAML config file. */
@@ -42,6 +42,9 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.tls.privateKey', type: 'path', default: null, doc: 'PEM private key matching clustering.tls.certificate.' },
   { path: 'clustering.tls.certificateAuthority', type: 'path', default: null, doc: 'PEM CA used to verify peers when dialling wss.' },
   { path: 'clustering.tls.insecure', type: 'bool', default: false, aliases: ['ALLOW_SELF_SIGNED_SSL_CERTS'], doc: 'Accept self-signed peer certificates when dialling wss.' },
+  { path: 'clustering.hubServer.cluster.network.routes', type: 'routes', default: [], doc: 'Peer replication addresses to dial, HarperDB 4.0-4.3 style: a YAML list of {host, port}, or host:port,host:port. add_node by node_name finds the node among them; cluster_set_routes edits this list.' },
+  { path: 'clustering.leafServer.network.routes', type: 'routes', default: [], doc: 'HarperDB 4.x leaf routes (cluster_set_routes with server: leaf); FerryDB treats them exactly like the hub routes.' },
+  { path: 'replication.routes', type: 'routes', default: [], doc: 'HarperDB 4.4+ routes: host names (this node\'s clustering port is assumed), host:port, ws(s)://host:port or {hostname, port}; used like the hub routes.' },
   { path: 'clustering.batch.maxRows', type: 'int', default: 2000, min: 1, doc: 'Most change-log entries in one replication batch.' },
   { path: 'clustering.batch.maxBytes', type: 'int', default: 1024 * 1024, min: 1024, doc: 'Most uncompressed bytes in one replication batch.' },
   { path: 'clustering.batch.lingerMs', type: 'int', default: 20, min: 0, doc: 'How long a sender waits for more rows before sending a partial batch.' },

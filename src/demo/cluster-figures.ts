@@ -22,7 +22,10 @@ function collect(value: unknown, key: string, out: number[]): void {
 /** Backlog: the largest total any one node reports; lag: the largest single figure. */
 export function readClusterFigures(statuses: readonly unknown[]): ClusterFigures {
   const perNode = (key: string) => {
-    const found = statuses.map((s) => { const out: number[] = []; collect(s, key, out); return out; }).filter((a) => a.length > 0);
+    // FerryDB answers both shapes (the 3.x `status` lists and the 4.x `connections` with the same
+    // figures): read one of them only, or every figure would count twice.
+    const one = (s: unknown) => (s && typeof s === 'object' && 'status' in s && (s as { status: unknown }).status ? (s as { status: unknown }).status : s);
+    const found = statuses.map((s) => { const out: number[] = []; collect(one(s), key, out); return out; }).filter((a) => a.length > 0);
     return found.length ? found : null;
   };
   const backlog = perNode('backlog_rows');

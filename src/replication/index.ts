@@ -6,7 +6,11 @@ import type { Config } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/context.js';
-import { registerClusterOperations } from './operations.js';
+import { handleClusterRequest } from './cluster-http.js';
+import { registerCluster4xOperations, registerClusteringRestarters } from './cluster-ops-4x.js';
+import { createNodeOps, registerClusterOperations } from './operations.js';
+import { PeerDirectory } from './peer-directory.js';
+import { PurgeLog } from './purge.js';
 import { Replication, type ReplicationOptions } from './replication.js';
 import { hdbNodes } from './system-view.js';
 
@@ -24,7 +28,14 @@ export interface CreateReplicationOptions extends Omit<ReplicationOptions, 'serv
 export function createReplication(opts: CreateReplicationOptions): Replication {
   const { registry, ...rest } = opts;
   const rep = new Replication(rest);
-  registerClusterOperations(registry, rep, { host: opts.config.clustering.host, port: opts.config.clustering.port });
+  const directory = new PeerDirectory(rep, opts.services);
+  rep.onClusterRequest = (req, res) => handleClusterRequest({ services: opts.services, identity: () => directory.identity() }, req, res);
+  const deps = { rep, services: opts.services, directory, clustering: { host: opts.config.clustering.host, port: opts.config.clustering.port } };
+  const nodeOps = createNodeOps(deps);
+  const purges = new PurgeLog(opts.services);
+  registerClusterOperations(registry, deps, nodeOps, () => purges.list());
+  registerCluster4xOperations(registry, { rep, services: opts.services, directory, nodeOps, purges });
+  registerClusteringRestarters(opts.services, rep, directory);
   opts.services.statusProviders.set('replication', () => rep.summary());
   opts.services.logConsumers.set('replication', (db, table) => { const acked = rep.lowestAcked(db, table); return acked === undefined ? undefined : acked + 1; });
   opts.services.systemTables.set('hdb_nodes', () => hdbNodes(rep));

@@ -109,6 +109,8 @@ export interface DialOptions {
   timeoutMs?: number;
   /** Aborts the attempt (node stopping). */
   signal?: AbortSignal;
+  /** Source address of the connection (the node's own clustering address, so peers see where it listens). */
+  localAddress?: string;
 }
 
 export type DialResult =
@@ -128,6 +130,7 @@ export function dial(opts: DialOptions): Promise<DialResult> {
       maxPayload: MAX_FRAME_BYTES,
       ...(opts.ca ? { ca: opts.ca } : {}),
       rejectUnauthorized: !opts.insecure,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
     });
     const abort = () => { done({ ok: false, state: 'closed', error: 'dial aborted' }); ws.terminate(); };
     if (opts.signal?.aborted) { abort(); return; }
@@ -171,6 +174,8 @@ export interface ListenerOptions {
   /** Decides on an upgrade request before it is accepted (auth, version, node header). */
   authorize(req: IncomingMessage): Promise<AcceptDecision>;
   onConnection(connection: PeerConnection, peerName: string): void;
+  /** Plain (non-upgrade) requests; returns false to answer 404 (node-to-node JSON endpoints). */
+  onRequest?(req: IncomingMessage, res: import('node:http').ServerResponse): boolean;
 }
 
 /** The clustering port: a plain HTTP(S) server that only accepts replication upgrades. */
@@ -183,7 +188,11 @@ export class ReplicationListener {
   constructor(opts: ListenerOptions) {
     this.#opts = opts;
     this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
-    const reject404 = (_req: IncomingMessage, res: import('node:http').ServerResponse) => { res.statusCode = 404; res.end('FerryDB replication port: WebSocket upgrades only\n'); };
+    const reject404 = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+      if (opts.onRequest?.(req, res)) return;
+      res.statusCode = 404;
+      res.end('FerryDB replication port: WebSocket upgrades only\n');
+    };
     this.#server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, reject404) : createHttpServer(reject404);
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
   }

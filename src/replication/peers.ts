@@ -23,6 +23,8 @@ export interface NodeRecord {
   port: number;
   subscriptions: Subscription[];
   addedTime: number;
+  /** Added by node_name (4.x) without an address: the address came from a route or known peer, and is looked up again on restart_service 'clustering config'. */
+  byName?: boolean;
   /** The peer ran remove_node for this node (epoch ms): the dialler stopped. */
   removedByPeer?: number;
 }
@@ -71,6 +73,31 @@ function parseStartTime(v: unknown, i: number): number | undefined {
   return ms;
 }
 
+/**
+ * Which dialect a cluster operation body speaks, for the answer's wording: 4.x names the node
+ * with `node_name` (no `name`) and lists tables, not 3.x `channel`s.
+ */
+export function isBody4x(body: Record<string, unknown>): boolean {
+  if (body.name !== undefined || body.node_name === undefined) return false;
+  const subs = body.subscriptions;
+  return !Array.isArray(subs) || !subs.some((x) => x && typeof x === 'object' && (x as Record<string, unknown>).channel !== undefined);
+}
+
+/** A subscription as HarperDB 4.x lists it (add_node's `added`, cluster_status 4.x). */
+export function toSubscription4x(s: Subscription): Record<string, unknown> {
+  return { schema: s.database, table: s.table, publish: s.publish, subscribe: s.subscribe, ...(s.startTime !== undefined ? { start_time: new Date(s.startTime).toISOString() } : {}) };
+}
+
+/** 4.x update_node: PATCH per table, other subscriptions untouched. */
+export function patchSubscriptions(existing: Subscription[], changes: Subscription[]): Subscription[] {
+  const out = existing.map((s) => ({ ...s }));
+  for (const c of changes) {
+    const i = out.findIndex((s) => s.database === c.database && s.table === c.table);
+    if (i >= 0) out[i] = c; else out.push(c);
+  }
+  return out;
+}
+
 /** Validates a subscriptions array (either shape); throws a 400 naming the first problem. */
 export function parseSubscriptions(v: unknown): Subscription[] {
   if (v === undefined || v === null) return [];
@@ -87,10 +114,11 @@ export function parseSubscriptions(v: unknown): Subscription[] {
       if (parts.length !== 2 || !parts[0] || !parts[1]) throw invalid(`subscription ${i}: 'channel' must be 'database:table', got '${s.channel}'`);
       [database, table] = parts;
     } else {
-      database = s.database ?? s.schema;
       table = s.table;
-      if (typeof database !== 'string' || !database) throw invalid(`subscription ${i}: 'channel' (or 'database' and 'table') is required`);
-      if (typeof table !== 'string' || !table) throw invalid(`subscription ${i}: 'table' is required`);
+      if (typeof table !== 'string' || !table) throw invalid(`subscription ${i}: 'channel' (or 'table', with 'database' or 'schema') is required`);
+      // HarperDB 4.x: a subscription without a database means the default database 'data'.
+      database = s.database ?? s.schema ?? 'data';
+      if (typeof database !== 'string' || !database) throw invalid(`subscription ${i}: 'database' must be a non-empty string`);
     }
     const db = database as string, tb = table as string;
     if (/^(system|hdb_internal)/i.test(db)) throw invalid(`subscription ${i}: channels may not start with 'system' or 'hdb_internal'`);

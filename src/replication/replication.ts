@@ -22,6 +22,10 @@ import type { ManifestMessage } from './protocol/messages.js';
 import { runRetention, type TrimReport } from './retention.js';
 import { Session, type SessionDeps } from './session.js';
 import { connectionStatus, subscriptionStatus, type StatusContext } from './status.js';
+import type { PeerClientOptions } from './cluster-http.js';
+import { RouteTable } from './routes.js';
+import { sourceAddress } from './source-address.js';
+import { configFileOf } from '../config/write-config.js';
 
 export interface ReplicationOptions {
   services: Services;
@@ -66,6 +70,10 @@ const NODE_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 export class Replication {
   readonly peers: PeerRegistry;
   readonly cursors: CursorStore;
+  /** Cluster routes (4.x): addresses add_node by node_name may dial; edited by cluster_set_routes. */
+  readonly routes: RouteTable;
+  /** Plain requests on the clustering port (node-to-node JSON endpoints); set before start(). */
+  onClusterRequest: ((req: IncomingMessage, res: import('node:http').ServerResponse) => boolean) | null = null;
   readonly enabled: boolean;
   /** Fault injection for tests (never set in production). */
   readonly hooks: { encode?: typeof encodeBatchFrame } = {};
@@ -103,6 +111,45 @@ export class Replication {
     this.cursors = new CursorStore(engine);
     this.#inboundStore = engine.openStore<InboundRecord>('replication:inbound');
     this.#removedStore = engine.openStore<number>('replication:removed');
+    this.routes = new RouteTable(opts.config, configFileOf(opts.config.rootPath));
+  }
+
+  /** The clustering port peers reach this node on (the configured one until bound). */
+  get clusteringPort(): number {
+    return this.#port ?? this.#config.port;
+  }
+
+  /** Transport and credentials for node-to-node requests (same as the replication dialler). */
+  peerClient(): PeerClientOptions {
+    const creds = `${this.#config.user}:${this.#config.password ?? ''}`;
+    return {
+      tls: Boolean(this.#config.tls.certificate), insecure: this.#config.tls.insecure,
+      authorization: `Basic ${Buffer.from(creds).toString('base64')}`,
+      ...(this.#config.tls.certificateAuthority ? { ca: readFileSync(this.#config.tls.certificateAuthority) } : {}),
+    };
+  }
+
+  /**
+   * Reloads the node list and reconnects, without restarting the process (restart_service
+   * "clustering config"); with `inbound`, links peers dialled are closed too (they redial:
+   * restart_service "clustering"). Durable positions are kept, so streams resume.
+   */
+  async reconnectAll(inbound: boolean): Promise<void> {
+    if (!this.enabled || this.#stopped || !this.#listener) return;
+    const closing: Promise<void>[] = [];
+    const waitClosed = (s: Session) => Promise.race([s.done, new Promise<void>((resolve) => setTimeout(resolve, 3000).unref())]);
+    for (const o of this.#outbound.values()) {
+      o.stopped = true;
+      if (o.timer) clearTimeout(o.timer);
+      o.dialing?.abort();
+      if (o.session) { o.session.close(CLOSE_CODES.SHUTDOWN, 'clustering restarting'); closing.push(waitClosed(o.session)); }
+    }
+    this.#outbound.clear();
+    if (inbound) for (const s of this.#inbound.values()) { s.close(CLOSE_CODES.SHUTDOWN, 'clustering restarting'); closing.push(waitClosed(s)); }
+    await Promise.all(closing);
+    if (this.#stopped) return;
+    for (const node of this.peers.list()) this.#startOutbound(node);
+    this.#logger.info({ nodes: this.#outbound.size, inbound }, 'clustering restarted: node list reloaded');
   }
 
   get nodeName(): string {
@@ -154,6 +201,7 @@ export class Replication {
       host: this.#config.host, port: this.#config.port, heartbeatMs: this.#config.heartbeatMs, tls,
       authorize: (req) => this.#authorize(req),
       onConnection: (conn, peer) => this.#accept(conn, peer),
+      onRequest: (req, res) => this.onClusterRequest?.(req, res) ?? false,
     });
     this.#port = await this.#listener.listen();
     for (const node of this.peers.list()) this.#startOutbound(node);
@@ -355,6 +403,7 @@ export class Replication {
       ...(this.#opts.protocolVersion !== undefined ? { protocolVersion: this.#opts.protocolVersion } : {}),
       ...(this.#config.tls.certificateAuthority ? { ca: readFileSync(this.#config.tls.certificateAuthority) } : {}),
       insecure: this.#config.tls.insecure,
+      ...sourceAddress(this.#config.host, o.node.host),
     });
     o.dialing = null;
     if (o.stopped || this.#stopped) {
@@ -422,6 +471,15 @@ export class Replication {
   isDialledBy(name: string): boolean {
     const mine = this.peers.get(name);
     return (!mine || !!mine.removedByPeer) && this.#inboundStore.get(name) !== undefined && !this.#inboundStore.get(name)!.removedByPeer;
+  }
+
+  /** This node's view of the subscriptions on the link a peer dials, pending edits included (undefined: no such link). */
+  inboundSubscriptions(name: string): Subscription[] | undefined {
+    const rec = this.#inboundStore.get(name);
+    if (!rec) return undefined;
+    const base = this.#inbound.get(name)?.subscriptions ?? rec.subscriptions;
+    if (!rec.pending) return base;
+    return rec.pendingMode === 'replace' ? rec.pending : mergeSubscriptions(base, rec.pending);
   }
 
   /**

@@ -84,6 +84,10 @@ test('cluster figures are read wherever cluster_status reports them', () => {
   const status = { connections: [{ name: 'edge', subscriptions: [{ backlog_rows: 5, lag_ms: 40, bytes_sent: 100 }, { backlog_rows: 2, lag_ms: 90, bytes_sent: 50 }] }] };
   assert.deepEqual(readClusterFigures([status, null]), { backlogRows: 7, lagMs: 90 });
   assert.deepEqual(readClusterFigures([{ is_enabled: true }]), { backlogRows: null, lagMs: null });
+  // FerryDB's answer carries both shapes with the same figures: counted once
+  const sub = { backlog_rows: 5, lag_ms: 40 };
+  const both = { connections: [{ node_name: 'edge', subscriptions: [sub] }], status: { outbound_connections: [{ node_name: 'edge', subscriptions: [sub] }], inbound_connections: [] } };
+  assert.deepEqual(readClusterFigures([both]), { backlogRows: 5, lagMs: 40 });
 });
 
 test('view frames show the figures and a progress bar during catch-up', () => {

@@ -81,7 +81,7 @@ test('cluster operations validate like HarperDB and survive a restart', async (t
   assert.deepEqual((await n.op({ operation: 'update_node', name: 'ghost', host: 'h', port: 1 })).body, { error: "Node 'ghost' does not exist. Operation aborted." });
   assert.equal((await n.op({ operation: 'add_node', name: 'far', host: '10.255.255.1', port: '12345', subscriptions: [{ channel: 'a:b', publish: true, subscribe: false }] })).status, 200);
   assert.deepEqual((await n.op({ operation: 'update_node', name: 'far', subscriptions: [{ channel: 'a:c', publish: false, subscribe: true }] })).body, { message: 'successfully updated far' });
-  assert.deepEqual((await n.op({ operation: 'set_node_replication', node_name: 'near', host: '10.255.255.2', port: 1, subscriptions: [{ database: 'a', table: 'b', publish: true, subscribe: true }] })).body, { message: 'successfully added near to manifest' });
+  assert.deepEqual((await n.op({ operation: 'set_node_replication', node_name: 'near', host: '10.255.255.2', port: 1, subscriptions: [{ database: 'a', table: 'b', publish: true, subscribe: true }] })).body, { message: "Successfully added 'near' to manifest", added: [{ schema: 'a', table: 'b', publish: true, subscribe: true }], skipped: [] }, 'a 4.x body gets the 4.x answer');
   const rootPath = n.rootPath;
   await n.stop();
   const again = await startClusterNode(t, { name: 'solo', rootPath });
@@ -95,7 +95,7 @@ test('cluster operations validate like HarperDB and survive a restart', async (t
 test('with clustering disabled the operations exist: nodes are recorded, status says so', async (t) => {
   const n = await startClusterNode(t, { name: 'plain', clustering: false });
   const { retention, ...rest } = (await n.op({ operation: 'cluster_status' })).body;
-  assert.deepEqual(rest, { is_enabled: false, node_name: 'plain' });
+  assert.deepEqual(rest, { is_enabled: false, node_name: 'plain', connections: [] });
   assert.equal(retention.last_trim, null);
   assert.deepEqual((await n.op({ operation: 'add_node', name: 'later', host: '10.0.0.9', port: 12345 })).body, { message: 'successfully added later to manifest' });
 });
