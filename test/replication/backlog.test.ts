@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sensorRows, startClusterNode } from './helpers/cluster.js';
+
+test('countAfter (backlog_rows) stays exact through appends, trims, restarts and a drop, without a full scan', async (t) => {
+  const n = await startClusterNode(t, { name: 'solo', clustering: false });
+  await n.op({ operation: 'create_database', database: 'd' });
+  await n.op({ operation: 'create_table', database: 'd', table: 't', primary_key: 'id' });
+  await n.op({ operation: 'create_table', database: 'd', table: 'u', primary_key: 'id' });
+  // Interleave two tables so positions have gaps.
+  for (let i = 0; i < 6; i++) {
+    await n.op({ operation: 'insert', database: 'd', table: 't', records: sensorRows(1 + i * 1000, 1000) });
+    await n.op({ operation: 'insert', database: 'd', table: 'u', records: sensorRows(1 + i * 100, 100) });
+  }
+  await n.op({ operation: 'delete', database: 'd', table: 't', ids: [1, 2, 3] });
+  const check = (label: string) => {
+    const log = n.node.services.changelog;
+    const seqs = [...log.readTable('d', 't')].map((e) => e.seq);
+    const probes = [0, seqs[0]! - 1, seqs[0]!, seqs[1023]!, seqs[1024]!, seqs[2047]!, seqs[3000]!, seqs.at(-2)!, seqs.at(-1)!, seqs.at(-1)! + 5000].filter((x) => x !== undefined);
+    for (const p of probes) assert.equal(log.countAfter('d', 't', p), seqs.filter((s) => s > p).length, `${label}: after ${p}`);
+  };
+  check('appended');
+  const log = n.node.services.changelog;
+  const seqs = [...log.readTable('d', 't')].map((e) => e.seq);
+  await n.node.services.records.engine.transaction(() => log.trimThrough('d', 't', seqs[2500]!));
+  check('trimmed');
+  await n.op({ operation: 'insert', database: 'd', table: 't', records: sensorRows(10_001, 1500) });
+  check('appended after a trim');
+  const root = n.rootPath;
+  await n.stop();
+  t.after(() => n.close());
+  const again = await startClusterNode(t, { name: 'solo', clustering: false, rootPath: root });
+  const log2 = again.node.services.changelog;
+  const all = [...log2.readTable('d', 't')].map((e) => e.seq);
+  assert.equal(log2.countAfter('d', 't', 0), all.length, 'after a restart');
+  assert.equal(log2.countAfter('d', 't', all[100]!), all.length - 101);
+  await again.op({ operation: 'drop_table', database: 'd', table: 't' });
+  await again.op({ operation: 'create_table', database: 'd', table: 't', primary_key: 'id' });
+  await again.op({ operation: 'insert', database: 'd', table: 't', records: sensorRows(1, 10) });
+  assert.equal(log2.countAfter('d', 't', 0), 10, 'a recreated table counts from zero');
+  assert.equal(log2.countAfter('d', 'u', 0), 600, 'the other table is untouched');
+});
