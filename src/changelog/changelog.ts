@@ -128,7 +128,11 @@ export class ChangeLog {
    * position, plus at most CHECKPOINT entries counted one by one.
    */
   countAfter(database: string, table: string, afterSeq: number): number {
-    const c = this.#count(database, table);
+    // The stored totals are the committed ones (the in-memory ones run ahead while a write
+    // transaction commits); a table logged before they existed is counted the slow way.
+    const appended = this.#meta.get(['appended', database, table]);
+    if (appended === undefined) return this.#scanCount(database, table, afterSeq + 1, MAX_SEQ);
+    const c = { appended, trimmed: this.#meta.get(['trimmed', database, table]) ?? 0 };
     const retained = c.appended - c.trimmed;
     if (retained <= 0) return 0;
     const first = this.firstSeq(database, table);
