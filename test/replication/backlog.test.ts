@@ -40,3 +40,39 @@ test('countAfter (backlog_rows) stays exact through appends, trims, restarts and
   assert.equal(log2.countAfter('d', 't', 0), 10, 'a recreated table counts from zero');
   assert.equal(log2.countAfter('d', 'u', 0), 600, 'the other table is untouched');
 });
+
+test('countAfter visits at most about a thousand entries however long the backlog is', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openLmdbEngine } = await import('../../src/storage/lmdb-engine.js');
+  const { ChangeLog } = await import('../../src/changelog/changelog.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-count-'));
+  const engine = openLmdbEngine({ path: dir });
+  t.after(async () => { await engine.close(); rmSync(dir, { recursive: true, force: true }); });
+  // Count the entries every range count spans (the cost of counting in LMDB is linear in them).
+  let spanned = 0;
+  const counting: typeof engine = Object.assign(Object.create(engine) as typeof engine, {
+    openStore: <V>(name: string, opts?: Parameters<typeof engine.openStore>[1]) => {
+      const store = engine.openStore<V>(name, opts);
+      return new Proxy(store, {
+        get(target, prop) {
+          if (prop === 'getCount') return (o?: object) => { const n = target.getCount(o as never); if (o) spanned += n; return n; };
+          const v = Reflect.get(target, prop);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    },
+  });
+  const log = new ChangeLog(counting, 'solo');
+  const N = 20_000;
+  await engine.transaction(() => {
+    for (let i = 1; i <= N; i++) log.append('d', 't', 1_700_000_000_000_000 + i, 'solo', 0, 'insert', i, { id: i }, null);
+    log.savePosition();
+  });
+  for (const p of [0, 1, 5_000, 12_345, N - 1, N]) {
+    spanned = 0;
+    assert.equal(log.countAfter('d', 't', p), N - p);
+    assert.ok(spanned <= 1100, `countAfter(${p}) spanned ${spanned} entries`);
+  }
+});
