@@ -17,7 +17,7 @@ export interface Config {
     batch: { maxRows: number; maxBytes: number; lingerMs: number; maxInFlight: number };
     heartbeatMs: number;
     reconnect: { minMs: number; maxMs: number };
-    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
+    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number; firstPassMs: number };
     recreateDroppedTables: boolean;
   };
   mqtt: { network: { port: number } };
