@@ -22,6 +22,8 @@ export interface OpsTarget {
   url: string;
   user: string;
   password: string;
+  /** A ready Authorization header (e.g. `Bearer <token>`) instead of Basic user:password. */
+  authorization?: string;
 }
 
 export class OpsLoad {
@@ -35,7 +37,7 @@ export class OpsLoad {
       throw new Error(`benchmarks only target loopback addresses, not ${this.#url.hostname}`);
     }
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-    this.#auth = `Basic ${Buffer.from(`${target.user}:${target.password}`).toString('base64')}`;
+    this.#auth = target.authorization ?? `Basic ${Buffer.from(`${target.user}:${target.password}`).toString('base64')}`;
   }
 
   /** POSTs one operation; resolves with status, body text and latency in ms (never rejects). */

@@ -1,23 +1,36 @@
 /**
  * `npm run --silent bench`: runs the benchmarks and prints one JSON summary on stdout (progress
- * on stderr). Options: --only node|replication, --quick (fewer rows, shorter runs), --runs N.
+ * on stderr). Options: --only <name> (one of BENCHES), --quick (fewer rows, shorter runs), --runs N.
  */
 import { parseArgs } from 'node:util';
+import { runAuthBench } from './auth.js';
+import { runIngestBench } from './ingest.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
+import { runSinkBench } from './sink.js';
+import { runSqlBench } from './sql.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
-if (values.only !== undefined && values.only !== 'node' && values.only !== 'replication') {
-  process.stderr.write(`--only takes node or replication, not '${values.only}'\n`);
-  process.exit(2);
-}
 const quick = values.quick ?? false;
 const runs = Number(values.runs ?? (quick ? 1 : 3));
-const summary: Record<string, unknown> = { started: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
 
-if (!values.only || values.only === 'node') {
-  summary.node = await runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 });
+/** Every benchmark, in the order a full run takes them (one line each). */
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  node: () => runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 }),
+  auth: () => runAuthBench({ runs, clients: 16, durationMs: quick ? 2000 : 5000, fill: quick ? 20_000 : 50_000 }),
+  replication: () => runReplicationBench({ quick, runs }),
+  ingest: () => runIngestBench({ quick, runs }),
+  sink: () => runSinkBench({ quick, runs }),
+  sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
+};
+
+if (values.only !== undefined && !(values.only in BENCHES)) {
+  process.stderr.write(`--only takes ${Object.keys(BENCHES).join(', ')}, not '${values.only}'\n`);
+  process.exit(2);
 }
-if (!values.only || values.only === 'replication') summary.replication = await runReplicationBench({ quick, runs });
+const summary: Record<string, unknown> = { started: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (!values.only || values.only === name) summary[name] = await run();
+}
 summary.finished = new Date().toISOString();
 process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

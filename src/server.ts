@@ -3,29 +3,49 @@
  * the subsystems; listen() binds the ports; close() stops everything in reverse order.
  * No business logic lives here.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CLUSTER_USER_ROLE, SUPER_USER_ROLE, Users } from './auth/users.js';
+import { CLUSTER_USER, SUPER_USER } from './auth/roles.js';
+import { Tokens } from './auth/tokens.js';
+import { Users } from './auth/users.js';
 import { generatePassword } from './auth/password.js';
 import { Catalog } from './catalog/catalog.js';
 import { ChangeLog } from './changelog/changelog.js';
+import { parseDuration } from './config/duration.js';
 import type { Config } from './config/load-config.js';
+import { createHttpPort, type HttpPort } from './http/http-server.js';
 import { createOperationsServer } from './http/operations-server.js';
+import { webSocketStream } from './http/websocket-upgrade.js';
+import { Metrics } from './metrics/metrics.js';
+import { MqttBroker } from './mqtt/mqtt-broker.js';
+import { ChangeFeed } from './realtime/change-feed.js';
+import { NO_OBSERVER } from './rest/observer.js';
+import { Realtime } from './rest/realtime.js';
+import { createRestHandler } from './rest/rest-handler.js';
+import type { ResolvedPath } from './rest/resource-path.js';
+import type { User } from './auth/users.js';
 import { StudioFiles } from './http/studio-static.js';
 import { silentLogger, type Logger } from './log/logger.js';
-import { createCoreRegistry, Jobs, type OperationRegistry, type Services } from './operations/index.js';
+import { createCoreRegistry, Jobs, schemaView, type OperationRegistry, type Services } from './operations/index.js';
 import { Records } from './records/records.js';
 import { createReplication } from './replication/index.js';
+import { registerSqlOperation } from './sql/index.js';
+import { createSinks } from './sinks/index.js';
 import { openLmdbEngine } from './storage/lmdb-engine.js';
 import type { StorageEngine } from './storage/engine.js';
 import { packageRoot, version } from './version.js';
 
+/** Names the process serving a root path while it listens (ferrydb user refuses to touch a running node). */
+export const PID_FILE = 'ferrydb.pid';
+
 export interface NodeOptions {
   logger?: Logger;
   logDir?: string | null;
+  /** Clock for token lifetimes and login limits (tests inject one). */
+  clock?: () => number;
 }
 
 export interface FerryNode {
@@ -34,7 +54,8 @@ export interface FerryNode {
   readonly registry: OperationRegistry;
   /** Set on the first start when the admin password was generated: show it once, never log it. */
   readonly generatedAdminPassword: string | null;
-  listen(): Promise<{ operations: AddressInfo }>;
+  /** Binds the operations API, the HTTP port (REST, real-time, MQTT over WebSocket, /metrics), MQTT and replication. */
+  listen(): Promise<{ operations: AddressInfo; http: AddressInfo; mqtt: { port: number; securePort: number | null } }>;
   close(): Promise<void>;
 }
 
@@ -47,13 +68,21 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const catalog = new Catalog(engine);
   const changelog = new ChangeLog(engine, nodeName);
   const records = new Records(engine, catalog, changelog);
-  const users = new Users(engine);
+  const clock = options.clock ?? Date.now;
+  const users = new Users(engine, { clock });
+  users.setSchema(schemaView({ catalog }));
+  // The token key is generated on the first start and kept under the root path (0600).
+  users.attachTokens(await Tokens.open(join(config.rootPath, 'keys'), {
+    operationTtlMs: parseDuration(config.authentication.operationTokenTimeout)!,
+    refreshTtlMs: parseDuration(config.authentication.refreshTokenTimeout)!,
+    clock,
+  }));
 
   let generatedAdminPassword: string | null = null;
   if (users.count() === 0) {
     const username = config.admin.username ?? 'admin';
     const password = config.admin.password ?? (generatedAdminPassword = generatePassword());
-    await users.put(username, password, SUPER_USER_ROLE);
+    await users.put(username, password, SUPER_USER);
     logger.info({ username, generated: generatedAdminPassword !== null }, 'created the admin user');
   }
   if (config.clustering.enabled && config.clustering.password) {
@@ -61,7 +90,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     if (existing && existing.role.permission.super_user) {
       logger.warn({ user: config.clustering.user }, 'the cluster user is also a super user; keeping its role');
     } else if (!existing || !(await users.checkPassword(config.clustering.user, config.clustering.password))) {
-      await users.put(config.clustering.user, config.clustering.password, CLUSTER_USER_ROLE);
+      await users.put(config.clustering.user, config.clustering.password, CLUSTER_USER);
     }
   }
 
@@ -70,11 +99,39 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     node: { nodeName, version: version(), startedAt: Date.now(), logDir: options.logDir ?? null, ports: { operations: 0, http: null, clustering: null } },
     statusProviders: new Map(),
     restarters: new Map(),
+    systemTables: new Map(),
   };
   const registry = createCoreRegistry();
   const replication = createReplication({ services, registry, config, logger });
+  const sql = registerSqlOperation(registry);
+  const sinks = createSinks({ services, registry, config, logger });
   const studio = config.localStudio.enabled ? new StudioFiles(join(packageRoot(), 'studio', 'dist')) : null;
+  const feed = new ChangeFeed(changelog);
+  let broker: MqttBroker | null = null;
+  const metrics = config.metrics.enabled
+    ? new Metrics({ services, registry, requireAuthentication: config.metrics.requireAuthentication, logger, live: () => ({ mqttConnections: broker?.connections ?? 0, realtimeListeners: feed.listenerCount }) })
+    : null;
+  const observer = metrics ?? NO_OBSERVER;
+  broker = new MqttBroker({ services, feed, config, observer, logger });
+  const realtime = new Realtime({ services, feed, maxBufferBytes: config.http.maxSubscriberBufferBytes, maxInitialRecords: config.http.maxInitialRecords, observer, logger });
+  const rest = createRestHandler({ services, bodyLimit: config.http.bodyLimit, observer, logger, serveEvents: (req, res, target, user) => realtime.serveEvents(req, res, target, user) });
+  const mqttBroker = broker;
+  const httpPort: HttpPort = createHttpPort({
+    keepAliveTimeout: config.http.keepAliveTimeout,
+    maxWebSocketPayloadBytes: config.mqtt.maxPacketBytes,
+    handlers: {
+      rest,
+      ...(metrics ? { metrics: (req, res) => metrics.handle(req, res) } : {}),
+      ...(config.mqtt.webSocket ? { mqtt: (ws) => mqttBroker.handleStream(webSocketStream(ws)) } : {}),
+      prepareSubscription: (req, socket) => realtime.prepareUpgrade(req, socket),
+      subscription: (ws, prepared) => {
+        const p = prepared as { user: User; target: ResolvedPath };
+        realtime.serveWebSocket(ws, p.target, p.user);
+      },
+    },
+  });
   let server: Server | null = null;
+  let httpListening = false;
   let closed = false;
 
   return {
@@ -91,18 +148,39 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         server!.listen(net.port, net.host, () => { server!.off('error', reject); resolve(); });
       });
       const operations = server.address() as AddressInfo;
+      writeFileSync(join(config.rootPath, PID_FILE), `${process.pid}\n`);
       services.node.ports.operations = operations.port;
       logger.info({ host: operations.address, port: operations.port, node: nodeName, studio: Boolean(studio?.available) }, 'operations API listening');
+      await new Promise<void>((resolve, reject) => {
+        httpPort.server.once('error', reject);
+        httpPort.server.listen(config.http.port, config.http.host, () => { httpPort.server.off('error', reject); resolve(); });
+      });
+      httpListening = true;
+      const http = httpPort.server.address() as AddressInfo;
+      services.node.ports.http = http.port;
+      logger.info({ host: http.address, port: http.port }, 'HTTP port listening (REST, real-time, MQTT over WebSocket, /metrics)');
+      const mqtt = await mqttBroker.listen();
+      logger.info({ host: config.mqtt.network.host, port: mqtt.port, securePort: mqtt.securePort }, 'MQTT listening');
       const clusteringPort = await replication.start();
       if (clusteringPort !== null) {
         services.node.ports.clustering = clusteringPort;
         logger.info({ host: config.clustering.host, port: clusteringPort, node: nodeName }, 'replication listening');
       }
-      return { operations };
+      sinks.start();
+      return { operations, http, mqtt };
     },
     async close() {
       if (closed) return;
       closed = true;
+      await mqttBroker.close().catch((err: unknown) => logger.error({ err }, 'stopping MQTT failed'));
+      if (httpListening) {
+        const closing = new Promise<void>((resolve) => httpPort.server.close(() => resolve()));
+        httpPort.closeConnections();
+        await closing;
+      }
+      feed.close();
+      metrics?.close();
+      await sinks.stop().catch((err: unknown) => logger.error({ err }, 'stopping the sinks failed'));
       await replication.stop().catch((err: unknown) => logger.error({ err }, 'stopping replication failed'));
       if (server) {
         const s = server;
@@ -120,7 +198,9 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         });
       }
       await services.jobs.idle();
+      await sql.close();
       await engine.close();
+      rmSync(join(config.rootPath, PID_FILE), { force: true });
       logger.info('node stopped');
     },
   };

@@ -85,7 +85,7 @@ export class ChangeLog {
         c = { database, table, appended: this.#scanCount(database, table, 0, MAX_SEQ), trimmed: 0, dirty: true };
         this.#dirty.push(c);
       } else {
-        c = { database, table, appended, trimmed: this.#meta.get(['trimmed', database, table]) ?? 0, dirty: false };
+        c = { database, table, appended, trimmed: this.#meta.get(['trimmedCount', database, table]) ?? 0, dirty: false };
       }
       this.#counts.set(k, c);
     }
@@ -98,7 +98,7 @@ export class ChangeLog {
     this.#meta.put('hlc', this.clock.last);
     for (const c of this.#dirty) {
       this.#meta.put(['appended', c.database, c.table], c.appended);
-      this.#meta.put(['trimmed', c.database, c.table], c.trimmed);
+      this.#meta.put(['trimmedCount', c.database, c.table], c.trimmed);
       c.dirty = false;
     }
     this.#dirty = [];
@@ -132,7 +132,7 @@ export class ChangeLog {
     // transaction commits); a table logged before they existed is counted the slow way.
     const appended = this.#meta.get(['appended', database, table]);
     if (appended === undefined) return this.#scanCount(database, table, afterSeq + 1, MAX_SEQ);
-    const c = { appended, trimmed: this.#meta.get(['trimmed', database, table]) ?? 0 };
+    const c = { appended, trimmed: this.#meta.get(['trimmedCount', database, table]) ?? 0 };
     const retained = c.appended - c.trimmed;
     if (retained <= 0) return 0;
     const first = this.firstSeq(database, table);
@@ -189,10 +189,12 @@ export class ChangeLog {
       lastRemoved = (key as EntryKey)[2];
       removed++;
     }
+    // Remembered so consumers other than peers (sinks) can tell a forced trim from a normal one.
+    if (removed && seq > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], seq);
     if (seq >= MAX_SEQ) {
       for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
       this.#meta.remove(['appended', database, table]);
-      this.#meta.remove(['trimmed', database, table]);
+      this.#meta.remove(['trimmedCount', database, table]);
       this.#counts.delete(`${database}\u0000${table}`);
       this.#dirty = this.#dirty.filter((d) => d !== c);
       if (this.#last === c) this.#last = null;
@@ -201,9 +203,14 @@ export class ChangeLog {
     if (removed) {
       for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, lastRemoved + 1], snapshot: false })) this.#ordinals.remove(key);
       c.trimmed += removed;
-      this.#meta.put(['trimmed', database, table], c.trimmed);
+      this.#meta.put(['trimmedCount', database, table], c.trimmed);
     }
     return removed;
+  }
+
+  /** The highest position a table's log was ever trimmed through (0 when never). */
+  trimmedThrough(database: string, table: string): number {
+    return this.#meta.get(['trimmed', database, table]) ?? 0;
   }
 
   /** Announces committed entries to listeners (replication senders). */

@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** All of standard input (ferrydb user --password-stdin). */
+  stdin?: () => Promise<string>;
 }
 
 export function processIo(): CliIo {
@@ -12,5 +14,10 @@ export function processIo(): CliIo {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
+    stdin: async () => {
+      let text = '';
+      for await (const chunk of process.stdin) text += String(chunk);
+      return text;
+    },
   };
 }

@@ -3,6 +3,7 @@ import { DbError } from '../errors/db-error.js';
 import { version } from '../version.js';
 import { DEMO_HELP, runDemo } from '../demo/demo.js';
 import { START_HELP, runStart } from './commands/start.js';
+import { runUser } from './commands/user.js';
 import { processIo, type CliIo } from './io.js';
 
 const HELP = `Usage: ferrydb <command> [options]
@@ -10,6 +11,7 @@ const HELP = `Usage: ferrydb <command> [options]
 Commands:
   start      start a node in the foreground (default)
   demo       run the live factory demo: two nodes, a fleet, an outage, a catch-up
+  user       add a user, change a password or list users of a stopped node (add|passwd|list)
   version    print the version
   help       show this help
 
@@ -35,6 +37,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       case 'demo':
         if (args.includes('--help') || args.includes('-h')) { io.stdout(DEMO_HELP); return 0; }
         return await runDemo(args, io);
+      case 'user':
+        return await runUser(args, io);
       default:
         io.stderr(`ferrydb: unknown command '${command}'\n\n${HELP}`);
         return 2;

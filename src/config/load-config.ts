@@ -4,12 +4,15 @@
  * VALIDATION_FAILED error that names every bad setting.
  */
 import { DbError } from '../errors/db-error.js';
+import { parseDuration } from './duration.js';
 import { LOG_LEVELS, SETTINGS, envNameOf, settingNames, type SettingDef } from './schema.js';
+import { parseSinkList, redactUrl, SinkSettingError, type SinkDefinition } from './sink-settings.js';
 
 export interface Config {
   rootPath: string;
   operationsApi: { network: { host: string; port: number; bodyLimit: number; cors: boolean; corsAccessList: string[]; keepAliveTimeout: number } };
-  http: { host: string; port: number };
+  http: { host: string; port: number; keepAliveTimeout: number; bodyLimit: number; maxSubscriberBufferBytes: number; maxInitialRecords: number };
+  tls: { certificate: string | null; privateKey: string | null; certificateAuthority: string | null };
   localStudio: { enabled: boolean };
   clustering: {
     enabled: boolean; host: string; port: number; nodeName: string | null; user: string; password: string | null;
@@ -20,8 +23,17 @@ export interface Config {
     retention: { maxAgeMs: number; maxEntries: number; intervalMs: number; firstPassMs: number };
     recreateDroppedTables: boolean;
   };
-  mqtt: { network: { port: number } };
+  sql: { maxRows: number; sliceMs: number };
+  mqtt: {
+    network: { host: string; port: number; securePort: number };
+    webSocket: boolean; requireAuthentication: boolean; maxPacketBytes: number;
+    ingest: { lingerMs: number; maxBatchRows: number };
+  };
+  metrics: { enabled: boolean; requireAuthentication: boolean };
+  sinks: SinkDefinition[];
+  sink: { batch: { maxRows: number }; retry: { minMs: number; maxMs: number }; timeoutMs: number };
   logging: { level: (typeof LOG_LEVELS)[number]; stdStreams: boolean; file: boolean; rotation: { maxBytes: number; files: number }; auditLog: boolean };
+  authentication: { operationTokenTimeout: string; refreshTokenTimeout: string };
   admin: { username: string | null; password: string | null };
 }
 
@@ -101,8 +113,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (Boolean(config.clustering.tls.certificate) !== Boolean(config.clustering.tls.privateKey)) {
     problems.push(`settings 'clustering.tls.certificate' and 'clustering.tls.privateKey' must be given together`);
   }
+  if (Boolean(config.tls.certificate) !== Boolean(config.tls.privateKey)) {
+    problems.push(`settings 'tls.certificate' and 'tls.privateKey' must be given together`);
+  }
+  if (config.sink.retry.minMs > config.sink.retry.maxMs) {
+    problems.push(`setting 'sink.retry.minMs' must not exceed 'sink.retry.maxMs'`);
+  }
   if (config.clustering.reconnect.minMs > config.clustering.reconnect.maxMs) {
     problems.push(`setting 'clustering.reconnect.minMs' must not exceed 'clustering.reconnect.maxMs'`);
+  }
+  for (const [key, env] of [['operationTokenTimeout', 'OPERATION_TOKEN_TIMEOUT'], ['refreshTokenTimeout', 'REFRESH_TOKEN_TIMEOUT']] as const) {
+    if (parseDuration(config.authentication[key]) === null) problems.push(`setting 'authentication.${key}' (${env}) must be a duration like '1d', '12h', '30m' or seconds, got '${config.authentication[key]}'`);
   }
   if (problems.length) throw new DbError('VALIDATION_FAILED', `invalid configuration: ${problems.join('; ')}`);
   return deepFreeze(config);
@@ -112,6 +133,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 function parseValue(def: SettingDef, raw: Raw): unknown {
   const bad = (why: string) => `\u0000${why}`;
   if (raw === null || raw === undefined || raw === '') {
+    if (def.type === 'sinks') return [];
     return def.default === null ? null : bad(`a value is required`);
   }
   switch (def.type) {
@@ -145,6 +167,14 @@ function parseValue(def: SettingDef, raw: Raw): unknown {
       const s = String(raw).toLowerCase();
       if (!(LOG_LEVELS as readonly string[]).includes(s)) return bad(`must be one of ${LOG_LEVELS.join(', ')}, got '${String(raw)}'`);
       return s;
+    }
+    case 'sinks': {
+      try {
+        return parseSinkList(raw);
+      } catch (err) {
+        if (err instanceof SinkSettingError) return bad(err.message);
+        throw err;
+      }
     }
     case 'list': {
       if (Array.isArray(raw)) return raw.map(String);
@@ -181,6 +211,7 @@ function deepFreeze<T>(obj: T): T {
 /** The configuration with secrets replaced, as get_configuration returns it. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  copy.sinks = config.sinks.map((d) => ({ ...d, url: redactUrl(d.url) }));
   for (const def of SETTINGS) {
     if (!def.secret) continue;
     const parts = def.path.split('.');

@@ -3,7 +3,7 @@
  * names (HarperDB's names first-class) and a doc line. docs/config.md is checked against it.
  */
 
-export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path';
+export type SettingType = 'string' | 'int' | 'bool' | 'port' | 'level' | 'list' | 'path' | 'sinks';
 
 export interface SettingDef {
   /** Dotted path, as in the YAML config file. */
@@ -54,13 +54,38 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.retention.intervalMs', type: 'int', default: 30_000, min: 50, doc: 'How often the change log is trimmed.' },
   { path: 'clustering.retention.firstPassMs', type: 'int', default: 5000, min: 0, doc: 'Delay of the first retention pass after start (or the interval when shorter), so a node restarted often still trims its log.' },
   { path: 'clustering.recreateDroppedTables', type: 'bool', default: true, doc: 'A subscribed table dropped locally is recreated with a full, non-destructive resync of the publisher\'s rows; false pauses the subscription until the table is created again.' },
-  { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (reserved for MQTT ingestion).' },
+  { path: 'sql.maxRows', type: 'int', default: 1_000_000, min: 1, doc: 'Most rows one SQL statement may return, hold (sort, group, join, distinct) or write; a statement past it is refused with a 400.' },
+  { path: 'sql.sliceMs', type: 'int', default: 5, min: 1, max: 1000, doc: 'A long SQL statement yields to the event loop after running this many ms, so other requests keep their latency.' },
+  { path: 'http.keepAliveTimeout', type: 'int', default: 30000, min: 1000, doc: 'Idle keep-alive timeout for connections to the HTTP port, in ms.' },
+  { path: 'http.bodyLimit', type: 'int', default: 10 * 1024 * 1024, min: 1024, doc: 'Largest accepted REST request body in bytes; larger bodies get 413.' },
+  { path: 'http.maxSubscriberBufferBytes', type: 'int', default: 4 * 1024 * 1024, min: 1024, doc: 'Bytes queued for one real-time subscriber (WebSocket, SSE, MQTT) before it is disconnected as too slow.' },
+  { path: 'http.maxInitialRecords', type: 'int', default: 10000, min: 0, doc: 'Most current records sent when a subscription to a whole table starts (WebSocket, SSE, MQTT retained messages).' },
+  { path: 'tls.certificate', type: 'path', default: null, doc: 'PEM certificate of the node, used by MQTT over TLS (mqtt.network.securePort); falls back to clustering.tls.certificate.' },
+  { path: 'tls.privateKey', type: 'path', default: null, doc: 'PEM private key matching tls.certificate; falls back to clustering.tls.privateKey.' },
+  { path: 'tls.certificateAuthority', type: 'path', default: null, doc: 'PEM CA bundle sent with the node certificate (optional).' },
+  { path: 'mqtt.network.host', type: 'string', default: '127.0.0.1', doc: 'Interface of the MQTT ports (0.0.0.0 for all).' },
+  { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (plain TCP; MQTT 3.1.1 and 5); also accepts host:port. 0 picks a free port.' },
+  { path: 'mqtt.network.securePort', type: 'int', default: 8883, min: 0, max: 65535, doc: 'MQTT over TLS port; opened only when a node certificate is configured (tls.* or clustering.tls.*). 0 picks a free port.' },
+  { path: 'mqtt.webSocket', type: 'bool', default: true, doc: 'Accept MQTT over WebSocket (sub-protocol mqtt) on the HTTP port.' },
+  { path: 'mqtt.requireAuthentication', type: 'bool', default: true, doc: 'MQTT clients must log in with a FerryDB user; when false, anonymous clients act as the first super user.' },
+  { path: 'mqtt.ingest.lingerMs', type: 'int', default: 2, min: 0, max: 1000, doc: 'Publishes to one table arriving within this many ms are committed in one transaction.' },
+  { path: 'mqtt.ingest.maxBatchRows', type: 'int', default: 5000, min: 1, doc: 'Most publishes committed in one ingestion transaction.' },
+  { path: 'mqtt.maxPacketBytes', type: 'int', default: 1024 * 1024, min: 1024, doc: 'Largest MQTT packet accepted; larger ones close the connection.' },
+  { path: 'metrics.enabled', type: 'bool', default: true, doc: 'Serve GET /metrics (Prometheus text format) on the HTTP port.' },
+  { path: 'metrics.requireAuthentication', type: 'bool', default: true, doc: 'GET /metrics needs a super user\'s credentials; set false for an unauthenticated scrape endpoint.' },
+  { path: 'sinks', type: 'sinks', default: [], doc: 'Sinks delivering tables to PostgreSQL-compatible targets: a list of {name, url, tables, create_tables, batch_rows} (JSON in the environment; see docs/scale-out.md). Sinks added by add_sink are kept in <rootPath>/sinks/sinks.json instead. Target URLs are shown with the password masked.' },
+  { path: 'sink.batch.maxRows', type: 'int', default: 5000, min: 1, max: 100_000, doc: 'Most change-log entries a sink writes in one target transaction.' },
+  { path: 'sink.retry.minMs', type: 'int', default: 500, min: 10, doc: 'First delay before a sink retries an unreachable or failing target (jittered, doubled up to the maximum).' },
+  { path: 'sink.retry.maxMs', type: 'int', default: 30_000, min: 100, doc: 'Largest delay between a sink\'s retries.' },
+  { path: 'sink.timeoutMs', type: 'int', default: 30_000, min: 100, doc: 'A sink gives up a connection attempt or a statement to its target after this long (a silent network counts as down).' },
   { path: 'logging.level', type: 'level', default: 'info', aliases: ['LOG_LEVEL'], doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'logging.stdStreams', type: 'bool', default: true, aliases: ['LOG_TO_STDSTREAMS'], doc: 'Write logs to standard output.' },
   { path: 'logging.file', type: 'bool', default: true, aliases: ['LOG_TO_FILE'], doc: 'Write logs to <rootPath>/log/ferrydb.log, rotated by size.' },
   { path: 'logging.rotation.maxBytes', type: 'int', default: 10 * 1024 * 1024, min: 1024, doc: 'Rotate the log file when it exceeds this size.' },
   { path: 'logging.rotation.files', type: 'int', default: 5, min: 1, max: 100, doc: 'Rotated log files kept.' },
   { path: 'logging.auditLog', type: 'bool', default: true, doc: 'Keep the change log readable through read_audit_log/read_transaction_log (replication always uses it).' },
+  { path: 'authentication.operationTokenTimeout', type: 'string', default: '1d', aliases: ['OPERATION_TOKEN_TIMEOUT'], doc: "Lifetime of operation tokens from create_authentication_tokens / refresh_operation_token ('1d', '12h', '30m', or seconds)." },
+  { path: 'authentication.refreshTokenTimeout', type: 'string', default: '30d', aliases: ['REFRESH_TOKEN_TIMEOUT'], doc: "Lifetime of refresh tokens ('30d', '12h', or seconds); changing a user's password revokes them." },
   { path: 'admin.username', type: 'string', default: null, aliases: ['HDB_ADMIN_USERNAME'], doc: 'Admin user created on first start (default admin).' },
   { path: 'admin.password', type: 'string', default: null, aliases: ['HDB_ADMIN_PASSWORD'], secret: true, doc: 'Admin password used on first start; when absent a strong one is generated and printed once.' },
 ];

@@ -31,6 +31,8 @@ Options:
                        without it the demo runs until Ctrl-C
   --machines N         machines in the fleet (default 20)
   --batch ROWS         most rows per insert (default 500)
+  --via mqtt|operations  how the fleet sends: MQTT QoS 1 retained publishes to the
+                       edge's MQTT port, one per reading (default), or operations-API inserts
   --plain              print plain lines even on a terminal
   --help, -h           show this help
 

@@ -37,6 +37,11 @@ export interface FleetOptions {
   /** How often the configuration is read from the edge. */
   configPollMs?: number;
   seed?: number;
+  /**
+   * How a batch reaches the edge (default: one operations-API insert). The demo sends over
+   * MQTT. Sending the same rows again must be harmless (insert skips, upsert rewrites).
+   */
+  send?: ((rows: SensorRow[]) => Promise<void>) | null;
 }
 
 export interface FleetStats {
@@ -86,7 +91,7 @@ export class Fleet {
   readonly #wakers = new Set<() => void>();
 
   constructor(options: FleetOptions) {
-    this.#options = { machines: 20, batchRows: 500, configPollMs: 250, seed: 42, ...options };
+    this.#options = { machines: 20, batchRows: 500, configPollMs: 250, seed: 42, send: null, ...options };
     if (!(options.rate > 0)) throw new Error(`the fleet rate must be positive, got ${options.rate}`);
     this.#random = randomSource(this.#options.seed);
     const interval = (this.#options.machines * 1000) / options.rate;
@@ -165,11 +170,12 @@ export class Fleet {
   }
 
   async #writeLoop(): Promise<void> {
-    const { edge, database, table, batchRows } = this.#options;
+    const { edge, database, table, batchRows, send: deliver } = this.#options;
     let last = Date.now();
     let pending: SensorRow[] | null = null;
     const send = async (rows: SensorRow[]) => {
-      await edge.call({ operation: 'insert', schema: database, table, records: rows }, 15_000);
+      if (deliver) await deliver(rows);
+      else await edge.call({ operation: 'insert', schema: database, table, records: rows }, 15_000);
       // Acknowledged: these ids are now the edge's responsibility.
       for (const row of rows) {
         this.#hash.update(canonicalRow(row)).update('\n');

@@ -27,6 +27,10 @@ export interface DemoNode {
   readonly url: string;
   readonly opsPort: number;
   readonly clusteringPort: number;
+  /** HTTP port (REST, real-time, MQTT over WebSocket, /metrics). */
+  readonly httpPort: number;
+  /** MQTT (TCP) port. */
+  readonly mqttPort: number;
   readonly rootPath: string;
   readonly pid: number;
   readonly exited: boolean;
@@ -111,7 +115,7 @@ export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
   return {
     nodeName: options.nodeName,
     url: `http://127.0.0.1:${opsPort}/`,
-    opsPort, clusteringPort, rootPath: options.rootPath, pid: child.pid!,
+    opsPort, clusteringPort, httpPort, mqttPort, rootPath: options.rootPath, pid: child.pid!,
     get exited() { return !alive; },
     output: () => out,
     async stop(graceMs = 10_000) {

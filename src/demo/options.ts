@@ -11,11 +11,13 @@ export interface DemoOptions {
   machines: number;
   batchRows: number;
   plain: boolean;
+  /** How the fleet reaches the edge: MQTT (QoS 1, retained) or operations-API inserts. */
+  via: 'mqtt' | 'operations';
 }
 
 /** Parses the demo's flags; throws an Error naming the bad one. */
 export function parseDemoArgs(args: readonly string[]): DemoOptions {
-  const o: DemoOptions = { rate: 2000, outageS: 10, durationS: null, machines: 20, batchRows: 500, plain: false };
+  const o: DemoOptions = { rate: 2000, outageS: 10, durationS: null, machines: 20, batchRows: 500, plain: false, via: 'mqtt' };
   let outageGiven = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -35,6 +37,12 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions {
       case '--machines': o.machines = Math.floor(value()); break;
       case '--batch': o.batchRows = Math.floor(value()); break;
       case '--plain': o.plain = true; break;
+      case '--via': {
+        const v = eq > 0 ? arg.slice(eq + 1) : args[++i];
+        if (v !== 'mqtt' && v !== 'operations') throw new Error(`--via must be mqtt or operations, got '${v ?? ''}'`);
+        o.via = v;
+        break;
+      }
       default: throw new Error(`unknown option '${arg}'`);
     }
   }

@@ -5,6 +5,7 @@
 import { readClusterFigures, type ClusterFigures } from './cluster-figures.js';
 import type { Cluster } from './cluster.js';
 import { Fleet } from './fleet.js';
+import { MqttSender } from './mqtt-sender.js';
 import type { OpsClient } from './ops-client.js';
 import { CONFIG_TABLE, DEMO_DATABASE, SENSOR_TABLE, timeline, type DemoOptions } from './options.js';
 import { digestRows, fetchAllRows, summarize, type DemoSummary } from './summary.js';
@@ -37,7 +38,10 @@ export async function runScenario(c: Cluster, o: DemoOptions, view: DemoView, on
   const event = (e: string, elapsedS: number) => { events.push(`${elapsedS.toFixed(1).padStart(5)}s  ${e}`); if (events.length > 20) events.shift(); };
 
   // Configuration v1 from hq; its arrival at the edge proves the link works before the fleet starts.
-  const fleet = new Fleet({ edge: c.edgeOps, database: DEMO_DATABASE, table: SENSOR_TABLE, configTable: CONFIG_TABLE, rate: o.rate, machines: o.machines, batchRows: o.batchRows });
+  const sender = o.via === 'mqtt'
+    ? await MqttSender.connect({ url: `mqtt://127.0.0.1:${c.edge.mqttPort}`, username: c.admin.user, password: c.admin.password, database: DEMO_DATABASE, table: SENSOR_TABLE })
+    : null;
+  const fleet = new Fleet({ edge: c.edgeOps, database: DEMO_DATABASE, table: SENSOR_TABLE, configTable: CONFIG_TABLE, rate: o.rate, machines: o.machines, batchRows: o.batchRows, send: sender ? (rows) => sender.send(rows) : null });
   const initialInterval = fleet.stats().sampleIntervalMs;
   await c.hqOps.call({ operation: 'upsert', schema: DEMO_DATABASE, table: CONFIG_TABLE, records: [{ id: 'fleet', sample_interval_ms: initialInterval, version: 1 }] });
   await waitUntil('the configuration row to reach the edge from hq', 30_000, async () => {
@@ -53,7 +57,7 @@ export async function runScenario(c: Cluster, o: DemoOptions, view: DemoView, on
   const start = Date.now();
   const elapsed = () => (Date.now() - start) / 1000;
   fleet.start();
-  event(`fleet of ${o.machines} machines started, ${o.rate} rows/s`, 0);
+  event(`fleet of ${o.machines} machines started, ${o.rate} rows/s ${sender ? `over MQTT (QoS 1) to edge:${c.edge.mqttPort}` : 'via operations-API inserts'}`, 0);
 
   let phase: Phase = 'streaming';
   let hqRows = 0;
@@ -142,6 +146,7 @@ export async function runScenario(c: Cluster, o: DemoOptions, view: DemoView, on
   // Stop writing, bring the link back if it is still cut, and wait for hq to hold every row.
   phase = 'draining';
   await fleet.stop();
+  await sender?.close();
   if (c.proxy.isCut) { c.proxy.restore(); event('link restored for the final drain', elapsed()); }
   const written = fleet.stats().written;
   event(`fleet stopped after ${written.toLocaleString('en-US')} rows; waiting for hq to hold them all`, elapsed());

@@ -1,5 +1,5 @@
 /**
- * The operations API over node:http: POST / with a JSON body, HTTP Basic auth, HarperDB's
+ * The operations API over node:http: POST / with a JSON body, HTTP Basic or Bearer auth, HarperDB's
  * statuses and bodies; GET serves the Studio. The read path stays synchronous after the body
  * arrives: credentials come from the per-header cache and cached point reads never await.
  */
@@ -25,6 +25,8 @@ export interface OperationsServerOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
+/** The caller of an operation that authenticates itself from its body. */
+const ANONYMOUS: User = { username: '', active: false, role: { id: '', role: '', permission: {}, __createdtime__: 0, __updatedtime__: 0 } };
 
 export function createOperationsServer(opts: OperationsServerOptions): Server {
   const { registry, services, logger } = opts;
@@ -53,19 +55,20 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
     send(res, 200, JSON.stringify(value), extra);
   };
 
-  const execute = (res: ServerResponse, raw: Buffer, user: User, extra?: Record<string, string>) => {
-    let body: Body;
+  const parse = (raw: Buffer): Body | DbError => {
     try {
       const parsed: unknown = JSON.parse(raw.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DbError('VALIDATION_FAILED', `Request body must include an 'operation' property.`);
-      body = parsed as Body;
-    } catch (err) {
-      if (err instanceof DbError) return fail(res, err, extra);
-      return fail(res, new DbError('INVALID_JSON', 'Invalid JSON.'), extra);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return new DbError('VALIDATION_FAILED', `Request body must include an 'operation' property.`);
+      return parsed as Body;
+    } catch {
+      return new DbError('INVALID_JSON', 'Invalid JSON.');
     }
+  };
+
+  const run = (res: ServerResponse, body: Body, ctx: OperationContext, extra?: Record<string, string>) => {
     let result: unknown;
     try {
-      result = registry.dispatch(body, contextOf(user));
+      result = registry.dispatch(body, ctx);
     } catch (err) {
       return fail(res, err, extra, { operation: body.operation });
     }
@@ -73,6 +76,11 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
       inFlight++;
       result.then((v) => respond(res, v, extra), (err) => fail(res, err, extra, { operation: body.operation })).finally(() => inFlight--);
     } else respond(res, result, extra);
+  };
+
+  const execute = (res: ServerResponse, body: Body | DbError, user: User, extra?: Record<string, string>) => {
+    if (body instanceof DbError) return fail(res, body, extra);
+    run(res, body, contextOf(user), extra);
   };
 
   const handlePost = (req: IncomingMessage, res: ServerResponse, extra?: Record<string, string>) => {
@@ -104,9 +112,14 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const header = req.headers.authorization;
       const cached = services.users.cached(header);
-      if (cached) return execute(res, raw, cached, extra);
-      services.users.authenticate(header).then(
-        (user) => execute(res, raw, user, extra),
+      if (cached) return execute(res, parse(raw), cached, extra);
+      const body = parse(raw);
+      // create_authentication_tokens / refresh_operation_token carry their credentials in the body.
+      if (!(body instanceof DbError) && registry.isPublic(body.operation)) {
+        return run(res, body, { ...services, user: ANONYMOUS, remoteAddress: req.socket.remoteAddress ?? 'unknown' }, extra);
+      }
+      services.users.authenticate(header, req.socket.remoteAddress ?? 'unknown').then(
+        (user) => execute(res, body, user, extra),
         (err) => fail(res, err, extra),
       );
     });

@@ -30,10 +30,14 @@ export interface Services {
   statusProviders: Map<string, () => unknown>;
   /** Services `restart_service` can restart in place, by HarperDB service name; filled by subsystems. */
   restarters: Map<string, () => Promise<void>>;
+  /** Extra read-only tables of the `system` database (e.g. hdb_nodes from replication), by table name. */
+  systemTables: Map<string, () => Record<string, unknown>[]>;
 }
 
 export interface OperationContext extends Services {
   user: User;
+  /** The client's address, for operations that authenticate themselves (create_authentication_tokens). */
+  remoteAddress?: string;
 }
 
 export type Body = Record<string, unknown>;

@@ -4,6 +4,7 @@
  * ERROR on the next start.
  */
 import { randomUUID } from 'node:crypto';
+import { DbError } from '../errors/db-error.js';
 import type { KvStore, StorageEngine } from '../storage/engine.js';
 
 export type JobStatus = 'CREATED' | 'IN_PROGRESS' | 'COMPLETE' | 'ERROR';
@@ -13,7 +14,8 @@ export interface Job {
   user: string;
   type: string;
   status: JobStatus;
-  message: string;
+  /** A text, or HarperDB's 403 report object when a permission check refused the job's work. */
+  message: string | Record<string, unknown>;
   job_body: Record<string, unknown>;
   created_datetime: number;
   start_datetime?: number;
@@ -44,6 +46,10 @@ export class Jobs {
     return this.#store.get(id);
   }
 
+  all(): Job[] {
+    return [...this.#store.getRange()].map((e) => e.value);
+  }
+
   byStartDate(from: number, to: number): Job[] {
     return [...this.#store.getRange()].map((e) => e.value).filter((j) => j.created_datetime >= from && j.created_datetime <= to);
   }
@@ -56,12 +62,12 @@ export class Jobs {
     const run = (async () => {
       const started = Date.now();
       await this.#put({ ...job, status: 'IN_PROGRESS', start_datetime: started, start_datetime_converted: new Date(started).toISOString(), __updatedtime__: started });
-      let status: JobStatus = 'COMPLETE', message: string;
+      let status: JobStatus = 'COMPLETE', message: Job['message'];
       try {
         message = await work();
       } catch (err) {
         status = 'ERROR';
-        message = (err as Error).message;
+        message = err instanceof DbError && err.status === 403 && err.body ? { error: err.message, ...err.body } : (err as Error).message;
       }
       const ended = Date.now();
       await this.#put({ ...job, status, message, start_datetime: started, start_datetime_converted: new Date(started).toISOString(), end_datetime: ended, end_datetime_converted: new Date(ended).toISOString(), __updatedtime__: ended });

@@ -7,7 +7,8 @@ import type { ChangeLog } from '../changelog/changelog.js';
 import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js';
 import { DbError } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
-import { indexKeysOf } from './index-keys.js';
+import { indexKeysOf, type IndexKey } from './index-keys.js';
+import { indexEntries, indexEntryCount, indexKeysFor, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { runQuery, type QueryOptions } from './search.js';
 import { TableHandle } from './table-handle.js';
 import { applyRemoteEntryInTxn, deleteRecords, prepareRecords, writeRecords, type WriteDeps, type WriteResult } from './writes.js';
@@ -131,6 +132,12 @@ export class Records {
     return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user);
   }
 
+  /** Upserts records, replacing (not merging) existing ones whole: HarperDB's REST PUT. */
+  replace(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
+    const h = this.handle(def);
+    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user, true);
+  }
+
   delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
     return deleteRecords(this.#deps, this.handle(def), keys, user);
   }
@@ -148,6 +155,31 @@ export class Records {
     return runQuery(this.handle(def), q);
   }
 
+  /** Records in primary-key order within a key range (planners: scans and key ranges). */
+  recordsInRange(def: TableDef, range?: KeyRange): Iterable<RecordData> {
+    return recordsInRange(this.handle(def), range);
+  }
+
+  /** True when the attribute is the primary key or has a secondary index. */
+  isIndexed(def: TableDef, attribute: string): boolean {
+    return attribute === def.hashAttribute || def.indexed.includes(attribute);
+  }
+
+  /** (value, primary key) pairs of a secondary index, in index order within a range. */
+  indexEntries(def: TableDef, attribute: string, range?: KeyRange): Iterable<IndexEntry> {
+    return indexEntries(this.handle(def), attribute, range);
+  }
+
+  /** Primary keys indexed under one value of a secondary index. */
+  indexKeysFor(def: TableDef, attribute: string, value: IndexKey): Iterable<PrimaryKey> {
+    return indexKeysFor(this.handle(def), attribute, value);
+  }
+
+  /** Entries of a secondary index (one per record and distinct value), O(1). */
+  indexEntryCount(def: TableDef, attribute: string): number {
+    return indexEntryCount(this.handle(def), attribute);
+  }
+
   /** Every record of a table, in key order, with its version (initial replication sync). */
   *scanVersions(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string; record: RecordData }> {
     const h = this.handle(def);
@@ -157,6 +189,14 @@ export class Records {
       if (typeof key !== 'string' && typeof key !== 'number') continue;
       if (afterKey !== undefined && key === afterKey) continue;
       yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
+    }
+  }
+
+  /** Every tombstone of a table, in key order, with its version (sinks re-copying a table). */
+  *scanTombstones(def: TableDef, afterKey?: PrimaryKey): Generator<{ key: PrimaryKey; hlc: number; origin: string }> {
+    for (const { key, value } of this.handle(def).tombstones.getRange({ start: afterKey, snapshot: false })) {
+      if ((afterKey !== undefined && key === afterKey) || typeof key === 'symbol') continue;
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1] };
     }
   }
 

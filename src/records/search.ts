@@ -62,7 +62,7 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
   const pick = usable.find((c) => c.comparator === 'equals' && (c.attribute === hash || table.def.indexed.includes(c.attribute)))
     ?? usable.find((c) => c.attribute === hash || table.def.indexed.includes(c.attribute));
   if (!pick) {
-    for (const { value } of table.data.getRange({ snapshot: false })) yield value[2];
+    for (const { value } of table.data.getRange()) yield value[2];
     return;
   }
   if (pick.attribute === hash) {
@@ -101,17 +101,17 @@ function isKey(v: unknown): v is PrimaryKey {
   return typeof v === 'string' || typeof v === 'number';
 }
 
-function rangeFor(c: Condition): { start?: Key; snapshot: boolean } {
+function rangeFor(c: Condition): { start?: Key } {
   switch (c.comparator) {
     case 'starts_with':
-      return { start: String(c.value), snapshot: false };
+      return { start: String(c.value) };
     case 'greater_than':
     case 'greater_than_equal':
-      return { start: c.value as Key, snapshot: false };
+      return { start: c.value as Key };
     case 'between':
-      return { start: (c.value as Key[])[0], snapshot: false };
+      return { start: (c.value as Key[])[0] };
     default:
-      return { snapshot: false };
+      return {};
   }
 }
 

@@ -64,8 +64,11 @@ function pick(record: RecordData, attributes: string[]): RecordData {
   return out;
 }
 
-/** insert, update or upsert prepared records; one transaction, one change-log entry per row. */
-export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null): Promise<WriteResult> {
+/**
+ * insert, update or upsert prepared records; one transaction, one change-log entry per row.
+ * With `replace` an existing record is replaced whole (REST PUT) instead of merged.
+ */
+export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null, replace = false): Promise<WriteResult> {
   const { engine, catalog, changelog } = deps;
   const def = table.def;
   const result = await engine.transaction((): WriteResult => {
@@ -85,8 +88,8 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       if (current) {
         if (indexed.length) before = pick(current[2], indexed);
         const created = current[2][CREATED_TIME] ?? now;
-        // merge: given attributes change, the rest stay
-        record = Object.assign(current[2], data);
+        // merge: given attributes change, the rest stay (replace: only the given ones remain)
+        record = replace ? data : Object.assign(current[2], data);
         record[CREATED_TIME] = created;
       } else {
         record = data;

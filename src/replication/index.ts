@@ -8,6 +8,7 @@ import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/context.js';
 import { registerClusterOperations } from './operations.js';
 import { Replication, type ReplicationOptions } from './replication.js';
+import { hdbNodes } from './system-view.js';
 
 export { Replication } from './replication.js';
 
@@ -25,6 +26,7 @@ export function createReplication(opts: CreateReplicationOptions): Replication {
   const rep = new Replication(rest);
   registerClusterOperations(registry, rep, { host: opts.config.clustering.host, port: opts.config.clustering.port });
   opts.services.statusProviders.set('replication', () => rep.summary());
+  opts.services.systemTables.set('hdb_nodes', () => hdbNodes(rep));
   byServices.set(opts.services, rep);
   return rep;
 }

@@ -202,15 +202,15 @@ export class Replication {
     }
     let user;
     try {
-      user = await this.#services.users.authenticate(req.headers.authorization);
+      user = await this.#services.users.authenticate(req.headers.authorization, address);
     } catch {
       // The password is never logged; the peer address and the user name (if parseable) are.
       this.#logger.warn({ peer: address }, 'refused a replication connection: bad cluster credentials');
       return { ok: false, status: 401, message: 'Login failed', headers: { 'www-authenticate': 'Basic realm="ferrydb-replication"' } };
     }
-    if (!user.role.permission.cluster_user && !user.role.permission.super_user) {
+    if (!user.role.permission.cluster_user) {
       this.#logger.warn({ peer: address, user: user.username }, 'refused a replication connection: user is not a cluster user');
-      return { ok: false, status: 403, message: `user '${user.username}' may not replicate (role needs cluster_user)` };
+      return { ok: false, status: 403, message: `user '${user.username}' may not replicate (only a cluster_user role may open a link)` };
     }
     const peer = req.headers[NODE_HEADER];
     if (typeof peer !== 'string' || !NODE_NAME_RE.test(peer)) return { ok: false, status: 400, message: `missing or invalid ${NODE_HEADER} header` };

@@ -20,6 +20,7 @@ import { ClusterPage } from './pages/cluster.js';
 import { InstancesPage } from './pages/instances.js';
 import { SignInPage } from './pages/sign-in.js';
 import { StatusPage } from './pages/status.js';
+import { UsersPage } from './pages/users.js';
 
 function useHashRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
@@ -71,6 +72,8 @@ export function App() {
     );
   } else if (route.page === 'cluster') {
     page = <ClusterPage key={instance.id} client={client} />;
+  } else if (route.page === 'users') {
+    page = <UsersPage key={instance.id} client={client} />;
   } else if (route.page === 'status') {
     page = <StatusPage key={instance.id} client={client} />;
   } else {
@@ -117,6 +120,7 @@ export function App() {
         <nav aria-label="Studio" class="nav">
           {navLink('browse', 'Browse')}
           {navLink('cluster', 'Cluster')}
+          {navLink('users', 'Users & Roles')}
           {navLink('status', 'Status')}
           {navLink('instances', 'Instances')}
         </nav>

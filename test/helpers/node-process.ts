@@ -32,6 +32,8 @@ export interface TestNode {
   url: string;
   opsPort: number;
   clusteringPort: number;
+  httpPort: number;
+  mqttPort: number;
   user: string;
   password: string;
   rootPath: string;
@@ -58,7 +60,7 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<TestNode> 
     startTimeoutMs: 60_000,
   });
   return {
-    url: node.url, opsPort: node.opsPort, clusteringPort: node.clusteringPort, user, password, rootPath, nodeName, pid: node.pid,
+    url: node.url, opsPort: node.opsPort, clusteringPort: node.clusteringPort, httpPort: node.httpPort, mqttPort: node.mqttPort, user, password, rootPath, nodeName, pid: node.pid,
     output: () => node.output(),
     async stop() {
       await node.stop();

@@ -14,19 +14,22 @@ export interface TestServer {
   url: string;
   op: Op;
   rootPath: string;
+  /** Every port the node bound (HTTP port, MQTT). */
+  ports: Awaited<ReturnType<FerryNode['listen']>>;
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { rootPath?: string; keepRoot?: boolean; clock?: () => number } = {}): Promise<TestServer> {
   const rootPath = options.rootPath ?? mkdtempSync(join(tmpdir(), 'ferrydb-it-'));
   const config = loadConfig({
-    env: { ROOTPATH: rootPath, HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'secret-pw', OPERATIONSAPI_NETWORK_PORT: '0', LOG_LEVEL: 'silent', ...env },
+    env: { ROOTPATH: rootPath, HDB_ADMIN_USERNAME: 'admin', HDB_ADMIN_PASSWORD: 'secret-pw', OPERATIONSAPI_NETWORK_PORT: '0', HTTP_PORT: '0', MQTT_NETWORK_PORT: '0', MQTT_NETWORK_SECUREPORT: '0', LOG_LEVEL: 'silent', ...env },
   });
-  const node = await createNode(config);
-  const { operations } = await node.listen();
+  const node = await createNode(config, options.clock ? { clock: options.clock } : {});
+  const ports = await node.listen();
+  const { operations } = ports;
   const url = `http://127.0.0.1:${operations.port}/`;
   return {
-    node, url, rootPath, op: opsClient(url, 'admin', 'secret-pw'),
+    node, url, rootPath, ports, op: opsClient(url, 'admin', 'secret-pw'),
     async close() {
       await node.close();
       if (!options.keepRoot) rmSync(rootPath, { recursive: true, force: true });

@@ -11,7 +11,7 @@ test('the cluster user authenticates but may not use data or admin operations (4
   const cluster = opsClient(s.url, 'cluster_user', 'cluster-pw');
   const restricted = await cluster({ operation: 'create_database', database: 'x' });
   assert.equal(restricted.status, 403);
-  assert.equal(restricted.body.error, 'This operation is not authorized due to role restrictions and/or invalid schema items');
+  assert.equal(restricted.body.error, 'This operation is not authorized due to role restrictions and/or invalid database items');
   assert.deepEqual(restricted.body.unauthorized_access, ["Operation 'create_database' is restricted to 'super_user' roles"]);
   assert.deepEqual(restricted.body.invalid_schema_items, []);
   assert.equal((await cluster({ operation: 'search_by_id', table: 't', ids: [1] })).status, 403);

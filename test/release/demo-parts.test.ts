@@ -67,7 +67,9 @@ test('fault proxy forwards both ways, counts the bytes and cuts and restores the
 });
 
 test('demo options: defaults, a bounded run and rejected values', () => {
-  assert.deepEqual(parseDemoArgs([]), { rate: 2000, outageS: 10, durationS: null, machines: 20, batchRows: 500, plain: false });
+  assert.deepEqual(parseDemoArgs([]), { rate: 2000, outageS: 10, durationS: null, machines: 20, batchRows: 500, plain: false, via: 'mqtt' });
+  assert.equal(parseDemoArgs(['--via', 'operations']).via, 'operations');
+  assert.throws(() => parseDemoArgs(['--via', 'carrier-pigeon']), /--via/);
   const o = parseDemoArgs(['--duration', '12', '--outage=3', '--rate', '500']);
   assert.equal(o.durationS, 12);
   assert.equal(o.outageS, 3);

@@ -4,14 +4,14 @@
  * STUDIO_SCREENSHOTS=1 it also writes the screenshots used by docs/studio.md.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { opsClient, type Op } from '../helpers/http-client.js';
 import { startNode, type TestNode } from '../helpers/node-process.js';
+import { ensureStudioBuilt } from '../helpers/studio-build.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,23 +19,6 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCREENSHOTS = process.env.STUDIO_SCREENSHOTS === '1';
 const IMAGES = join(ROOT, 'docs', 'images');
 const VIEWPORT = { width: 1280, height: 800 };
-
-/** Newest modification time under a path (files only). */
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
-}
-
-/** Builds studio/dist when it is missing or older than its sources (npm ci builds it via prepare). */
-function ensureStudioBuilt(): void {
-  const index = join(ROOT, 'studio', 'dist', 'index.html');
-  const sources = Math.max(newestMtime(join(ROOT, 'studio', 'src')), newestMtime(join(ROOT, 'studio', 'index.html')), newestMtime(join(ROOT, 'studio', 'vite.config.ts')));
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const res = spawnSync(process.execPath, [vite, 'build', '--config', 'studio/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`studio build failed:\n${res.stdout}\n${res.stderr}`);
-}
 
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   if (!SCREENSHOTS) return;

@@ -19,12 +19,29 @@ const ALLOWED: Record<string, string[]> = {
   operations: ['records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
   http: ['operations', 'auth', 'errors', 'log', 'config'],
   replication: ['operations', 'records', 'catalog', 'changelog', 'auth', 'storage', 'errors', 'config', 'log'],
+  sql: ['operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'config'],
+  realtime: ['changelog'],
+  rest: ['realtime', 'http', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
+  mqtt: ['rest', 'realtime', 'operations', 'records', 'catalog', 'changelog', 'auth', 'errors', 'log', 'config'],
+  metrics: ['rest', 'http', 'operations', 'auth', 'errors', 'log', 'config'],
+  sinks: ['operations', 'records', 'catalog', 'changelog', 'errors', 'config', 'log'],
   cli: ['*'],
   demo: ['*'],
 };
 
 /** Heavy dependencies and the only module allowed to import each. */
-const OWNERS: Record<string, RegExp> = { lmdb: /^storage\/lmdb-engine\.ts$/, pino: /^log\/logger\.ts$/, ws: /^replication\// };
+const OWNERS: Record<string, RegExp> = {
+  lmdb: /^storage\/lmdb-engine\.ts$/,
+  pino: /^log\/logger\.ts$/,
+  ws: /^(replication\/|http\/websocket-upgrade\.ts$)/,
+  jose: /^auth\/tokens\.ts$/,
+  'node-sql-parser': /^sql\/sql-parser\.ts$/,
+  'mqtt-packet': /^mqtt\/mqtt-session\.ts$/,
+  'prom-client': /^metrics\//,
+  'cbor-x': /^rest\/content\.ts$/,
+  pg: /^sinks\/postgres\/postgres-target\.ts$/,
+  'pg-copy-streams': /^sinks\/postgres\/postgres-target\.ts$/,
+};
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -1,10 +1,12 @@
 /** csv_data_load, csv_file_load, csv_url_load (run as jobs), get_job, search_jobs_by_start_date. */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
+import { isSuperUser } from '../../auth/permissions.js';
 import { DbError, invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
 import { databaseOf, requireString } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
+import { assertWritable } from './writes.js';
 
 const CHUNK = 1000;
 const ACTIONS = ['insert', 'update', 'upsert'] as const;
@@ -55,6 +57,9 @@ function startLoad(type: string, body: Body, ctx: OperationContext, readText: ()
   const { data: _data, ...jobBody } = body;
   return ctx.jobs.start(type, ctx.user.username, jobBody, async () => {
     const records = parseCsv(await readText());
+    // The job runs as the user who started it, with that user's role as it is now.
+    const user = ctx.users.get(ctx.user.username) ?? ctx.user;
+    assertWritable({ ...ctx, user }, def, records, action === 'upsert' ? ['insert', 'update'] : [action]);
     let written = 0;
     for (let i = 0; i < records.length; i += CHUNK) {
       const r = await ctx.records[action](def, records.slice(i, i + CHUNK), ctx.user.username);
@@ -85,7 +90,9 @@ export function registerBulkOperations(r: OperationRegistry): void {
   } });
   r.register({ name: 'get_job', superUserOnly: false, handler: (b, ctx) => {
     const id = requireString(b, 'id');
-    const job = ctx.jobs.get(id);
+    const found = ctx.jobs.get(id);
+    // Other users' jobs (their bodies and results) are only shown to super users.
+    const job = found && (isSuperUser(ctx.user) || found.user === ctx.user.username) ? found : undefined;
     if (!job) throw new DbError('NOT_FOUND', `job '${id}' not found`);
     return [job];
   } });

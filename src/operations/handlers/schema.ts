@@ -1,4 +1,5 @@
 /** Database (schema), table and attribute operations, with HarperDB's messages. */
+import { canSeeDatabase, canSeeTable, forbidden, visibleAttributes } from '../../auth/permissions.js';
 import type { TableDef } from '../../catalog/catalog.js';
 import { checkAttributeName, checkDatabaseName, checkTableName, TIME_ATTRIBUTES } from '../../catalog/names.js';
 import { hlcToMillis } from '../../changelog/hlc.js';
@@ -21,7 +22,7 @@ export function describeTableDef(def: TableDef, ctx: OperationContext): Record<s
     primary_key: def.hashAttribute,
     audit: true,
     schema_defined: false,
-    attributes: def.attributes.map((attribute) => ({
+    attributes: visibleAttributes(ctx.user, def.database, def.name, def.attributes).map((attribute) => ({
       attribute,
       ...(attribute === def.hashAttribute ? { is_primary_key: true, indexed: true } : def.indexed.includes(attribute) ? { indexed: true } : {}),
     })),
@@ -33,7 +34,7 @@ export function describeTableDef(def: TableDef, ctx: OperationContext): Record<s
 
 function describeDatabase(name: string, ctx: OperationContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const def of ctx.catalog.tables(name)) out[def.name] = describeTableDef(def, ctx);
+  for (const def of ctx.catalog.tables(name)) if (canSeeTable(ctx.user, name, def.name)) out[def.name] = describeTableDef(def, ctx);
   return out;
 }
 
@@ -109,16 +110,21 @@ export function registerSchemaOperations(r: OperationRegistry): void {
   r.register({ name: 'describe_schema', handler: (b, ctx) => {
     const name = databaseOf(b);
     if (!ctx.catalog.hasDatabase(name)) throw new DbError('NOT_FOUND', `database '${name}' does not exist`);
+    if (!canSeeDatabase(ctx.user, name)) throw forbidden(`Your role does not have permission to view database metadata for '${name}'`);
     return describeDatabase(name, ctx);
   }, superUserOnly: false }, 'describe_database');
   r.register({ name: 'describe_all', handler: (_b, ctx) => {
     const out: Record<string, unknown> = {};
-    for (const db of ctx.catalog.databases()) out[db.name] = describeDatabase(db.name, ctx);
+    for (const db of ctx.catalog.databases()) if (canSeeDatabase(ctx.user, db.name)) out[db.name] = describeDatabase(db.name, ctx);
     return out;
   }, superUserOnly: false });
   r.register({ name: 'create_table', handler: createTable, superUserOnly: true });
   r.register({ name: 'drop_table', handler: dropTable, superUserOnly: true });
-  r.register({ name: 'describe_table', handler: (b, ctx) => describeTableDef(ctx.catalog.getTable(databaseOf(b), requireString(b, 'table')), ctx), superUserOnly: false });
+  r.register({ name: 'describe_table', handler: (b, ctx) => {
+    const def = ctx.catalog.getTable(databaseOf(b), requireString(b, 'table'));
+    if (!canSeeTable(ctx.user, def.database, def.name)) throw forbidden(`Your role does not have permission to view database.table metadata for '${def.database}.${def.name}'`);
+    return describeTableDef(def, ctx);
+  }, superUserOnly: false });
   r.register({ name: 'create_attribute', handler: createAttribute, superUserOnly: false });
   r.register({ name: 'drop_attribute', handler: dropAttribute, superUserOnly: true });
 }

@@ -1,4 +1,6 @@
 /** search_by_hash/search_by_id, search_by_value and search_by_conditions. */
+import { AccessCheck, forbidden, readableAttributes } from '../../auth/permissions.js';
+import type { TableDef } from '../../catalog/catalog.js';
 import { invalid } from '../../errors/db-error.js';
 import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
 import { indexableConditions, type SortSpec } from '../../records/search.js';
@@ -6,11 +8,34 @@ import type { Body, OperationContext } from '../context.js';
 import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 
+/**
+ * The attributes a search may return for the caller: all requested ones when the role allows
+ * them (403 naming the others when not, including attributes used in conditions), and for '*'
+ * only the readable ones. null: no restriction (super users, table-level roles).
+ */
+function permittedAttributes(ctx: OperationContext, def: TableDef, requested: string[] | null, used: string[] = []): string[] | null {
+  const readable = readableAttributes(ctx.user, def.database, def.name);
+  if (!readable) return requested;
+  const refused = [...(requested ?? []), ...used].filter((a) => !readable.has(a));
+  if (refused.length) {
+    const check = new AccessCheck().table(ctx.user, def.database, def.name, 'read', refused);
+    throw check.ok ? forbidden(`This user does not have read access to '${def.database}.${def.name}'`) : check.error();
+  }
+  return requested ?? [...readable];
+}
+
+function conditionAttributes(node: Condition | Group | null, out: string[] = []): string[] {
+  if (!node) return out;
+  if (node.kind === 'condition') out.push(node.attribute);
+  else for (const c of node.conditions) conditionAttributes(c, out);
+  return out;
+}
+
 /** Point reads: synchronous from request to response. */
 function searchById(body: Body, ctx: OperationContext) {
   const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
   const keys = keysOf(body);
-  const attrs = attributesOf(body);
+  const attrs = permittedAttributes(ctx, def, attributesOf(body));
   const out: Record<string, unknown>[] = [];
   for (const k of keys) {
     const rec = ctx.records.get(def, k);
@@ -34,7 +59,7 @@ function parseSort(raw: unknown): SortSpec[] {
 
 async function runSearch(body: Body, ctx: OperationContext, filter: Group | null, sort: SortSpec[]) {
   const def = ctx.catalog.getTable(databaseOf(body), requireString(body, 'table'));
-  const attrs = attributesOf(body);
+  const attrs = permittedAttributes(ctx, def, attributesOf(body), [...conditionAttributes(filter), ...sort.map((x) => x.attribute)]);
   const limit = optionalInt(body, 'limit');
   const offset = optionalInt(body, 'offset');
   const wanted = indexableConditions(filter).map((c) => c.attribute);

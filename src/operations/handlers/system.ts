@@ -1,4 +1,4 @@
-/** system_information, get_configuration, user_info, list_users. */
+/** system_information, get_configuration (users and roles: users.ts). */
 import { statfsSync } from 'node:fs';
 import * as os from 'node:os';
 import { redactConfig } from '../../config/load-config.js';
@@ -56,13 +56,7 @@ function systemInformation(body: Body, ctx: OperationContext) {
   return out;
 }
 
-function userInfo(_body: Body, ctx: OperationContext) {
-  return { username: ctx.user.username, active: ctx.user.active, role: ctx.user.role };
-}
-
 export function registerSystemOperations(r: OperationRegistry): void {
   r.register({ name: 'system_information', handler: systemInformation, superUserOnly: true });
   r.register({ name: 'get_configuration', handler: (_b, ctx) => redactConfig(ctx.config), superUserOnly: true });
-  r.register({ name: 'user_info', handler: userInfo, superUserOnly: false, anyUser: true });
-  r.register({ name: 'list_users', handler: (_b, ctx) => ctx.users.list(), superUserOnly: true });
 }

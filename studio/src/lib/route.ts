@@ -5,7 +5,8 @@ export type Route =
   | { readonly page: 'instances' }
   | { readonly page: 'browse'; readonly database: string | null; readonly table: string | null }
   | { readonly page: 'cluster' }
-  | { readonly page: 'status' };
+  | { readonly page: 'status' }
+  | { readonly page: 'users' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map((p) => {
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
     case 'instances': return { page: 'instances' };
     case 'cluster': return { page: 'cluster' };
     case 'status': return { page: 'status' };
+    case 'users': return { page: 'users' };
     case 'browse': return { page: 'browse', database: parts[1] ?? null, table: parts[2] ?? null };
     default: return { page: 'browse', database: null, table: null };
   }

@@ -28,6 +28,7 @@ import {
 } from '../lib/subscriptions.js';
 import { ConfirmButton, ErrorMessage, Loading, Success, messageOf, useAction, useAsync } from '../ui.js';
 import { SubscriptionMatrix } from './subscription-matrix.js';
+import { SinksPanel } from './sinks-panel.js';
 
 const REFRESH_MS = 3000;
 const STALL_AFTER_MS = 30_000;
@@ -349,6 +350,7 @@ export function ClusterPage({ client }: { client: ApiClient }) {
           )}
         </>
       ) : null}
+      <SinksPanel client={client} />
     </section>
   );
 }

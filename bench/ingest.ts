@@ -1,0 +1,238 @@
+/**
+ * Ingestion benchmarks (issue 12), each against fresh node processes with the clients in this
+ * process: MQTT QoS 1 and QoS 0 from 50 connections into one table, REST PUT and GET against
+ * the operations API in the same run, 10,000 readings/s over MQTT on an edge replicating to hq
+ * (visibility lag), and the memory of 1,000 idle MQTT connections.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { launchNode, type DemoNode } from '../src/demo/node-launcher.js';
+import { closedLoop, median, OpsLoad, percentile, round, rssMb, sensorRow } from './load.js';
+import { startPair, stopPair } from './replication.js';
+import { waitFor } from '../test/helpers/wait-for.js';
+
+const ADMIN = { user: 'admin', password: 'bench-pw' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withNode<T>(fn: (node: DemoNode, load: OpsLoad) => Promise<T>): Promise<T> {
+  const rootPath = mkdtempSync(join(tmpdir(), 'ferrydb-bench-ingest-'));
+  const node = await launchNode({ nodeName: 'bench', rootPath, admin: ADMIN, cluster: { user: 'cluster_user', password: 'unused' }, env: { CLUSTERING: 'false', LOG_LEVEL: 'warn', LOG_TO_STDSTREAMS: 'false' } });
+  const load = new OpsLoad({ url: node.url, ...ADMIN });
+  try {
+    await waitFor(async () => (await load.op({ operation: 'describe_all' })).status === 200, { what: 'node answers' });
+    await load.must({ operation: 'create_database', database: 'bench' }, [200, 400]);
+    return await fn(node, load);
+  } finally {
+    load.close();
+    await node.stop();
+    rmSync(rootPath, { recursive: true, force: true });
+  }
+}
+
+async function count(load: OpsLoad, table: string): Promise<number> {
+  const r = await load.op({ operation: 'describe_table', database: 'bench', table });
+  return r.status === 200 ? (JSON.parse(r.body).record_count as number) : -1;
+}
+
+function connectAll(port: number, n: number): Promise<MqttClient[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: ADMIN.user, password: ADMIN.password, clientId: `bench-${i}-${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 0, keepalive: 60 })));
+}
+
+/** QoS 1: each connection keeps `window` publishes in flight; counts PUBACKs (sent after the durable commit). */
+async function mqttQos1(port: number, table: string, connections: number, durationMs: number, window = 64): Promise<Record<string, number>> {
+  const clients = await connectAll(port, connections);
+  let id = 0, acked = 0, errors = 0;
+  const latencies: number[] = [];
+  const deadline = performance.now() + durationMs;
+  const t0 = performance.now();
+  await Promise.all(clients.map((c) => new Promise<void>((resolve) => {
+    let inflight = 0;
+    const send = () => {
+      if (performance.now() >= deadline) { if (inflight === 0) resolve(); return; }
+      const row = sensorRow(++id);
+      const at = performance.now();
+      inflight++;
+      c.publish(`bench/${table}/${row.id}`, JSON.stringify(row), { qos: 1, retain: true }, (err) => {
+        inflight--;
+        if (err) errors++; else { acked++; if (latencies.length < 200_000) latencies.push(performance.now() - at); }
+        send();
+      });
+    };
+    for (let i = 0; i < window; i++) send();
+  })));
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  latencies.sort((a, b) => a - b);
+  return { msgs_per_s: Math.round(acked / seconds), acked, errors, puback_p50_ms: round(percentile(latencies, 50), 2), puback_p99_ms: round(percentile(latencies, 99), 2) };
+}
+
+/** QoS 0: each connection writes as fast as its socket drains; the rate is rows stored per second. */
+async function mqttQos0(port: number, load: OpsLoad, table: string, connections: number, durationMs: number): Promise<Record<string, number>> {
+  const clients = await connectAll(port, connections);
+  let id = 0, sent = 0;
+  const before = await count(load, table);
+  const t0 = performance.now();
+  const deadline = t0 + durationMs;
+  await Promise.all(clients.map(async (c) => {
+    const stream = (c as unknown as { stream: NodeJS.WritableStream & { writableLength: number } }).stream;
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 200; i++) {
+        const row = sensorRow(++id);
+        c.publish(`bench/${table}/${row.id}`, JSON.stringify(row), { qos: 0, retain: true });
+        sent++;
+      }
+      // Let the socket drain: a QoS 0 sender must not buffer without bound either.
+      while (stream.writableLength > 256 * 1024 && performance.now() < deadline) await sleep(1);
+      await new Promise((r) => setImmediate(r));
+    }
+  }));
+  const sendSeconds = (performance.now() - t0) / 1000;
+  // Rows sent before the deadline are counted once stored (bounded wait).
+  let stored = 0;
+  const waitUntil = performance.now() + 30_000;
+  for (;;) {
+    stored = (await count(load, table)) - before;
+    if (stored >= sent || performance.now() > waitUntil) break;
+    await sleep(50);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  return { msgs_per_s: Math.round(stored / seconds), sent, stored, send_seconds: round(sendSeconds, 2), until_stored_seconds: round(seconds, 2) };
+}
+
+/** A keep-alive HTTP client for REST paths. */
+function restClient(port: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const auth = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
+  const call = (method: string, path: string, body?: string) => new Promise<{ status: number; ms: number }>((resolve) => {
+    const t0 = performance.now();
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: { authorization: auth, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+    });
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - t0 }));
+    req.end(body);
+  });
+  return { call, close: () => agent.destroy() };
+}
+
+async function restLoop(rest: ReturnType<typeof restClient>, clients: number, durationMs: number, next: () => [string, string, string | undefined], okStatus: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + durationMs;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < deadline) {
+      const [m, p, b] = next();
+      const r = await rest.call(m, p, b);
+      if (r.status === okStatus) latencies.push(r.ms); else errors++;
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { ops: latencies.length, errors, ops_per_s: round(latencies.length / seconds), p50_ms: round(percentile(latencies, 50), 2), p99_ms: round(percentile(latencies, 99), 2) };
+}
+
+/** 10,000 readings/s over MQTT QoS 1 on edge; lag until each is visible at hq. */
+async function replicatedLag(rate: number, seconds: number): Promise<Record<string, number>> {
+  const pair = await startPair();
+  try {
+    const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${pair.edge.mqttPort}`, { username: pair.edge.user, password: pair.edge.password, clientId: `lag-${i}`, reconnectPeriod: 0 })));
+    const sentAt: number[] = [];
+    const lags: number[] = [];
+    let id = 0, seen = 0, stop = false, acked = 0, stopAt = 0;
+    const hqCount = async () => {
+      const r = await pair.hqOp({ operation: 'describe_table', database: 'default', table: 'sensor_data' });
+      return r.status === 200 ? (r.body.record_count as number) : 0;
+    };
+    const poller = (async () => {
+      while (!stop || seen < sentAt.length) {
+        const c = await hqCount();
+        const now = performance.now();
+        // Rows are counted, not matched: count c means c rows are visible, so the c oldest sends are charged.
+        for (; seen < c && seen < sentAt.length; seen++) lags.push(now - sentAt[seen]!);
+        if (stop && performance.now() - stopAt > 30_000) break;
+        await sleep(5);
+      }
+    })();
+    const tickMs = 10;
+    const perTick = Math.round((rate * tickMs) / 1000);
+    const t0 = performance.now();
+    for (let tick = 0; performance.now() - t0 < seconds * 1000; tick++) {
+      const wait = t0 + tick * tickMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      const at = performance.now();
+      for (let i = 0; i < perTick; i++) {
+        const row = sensorRow(++id);
+        sentAt.push(at);
+        clients[i % clients.length]!.publish(`default/sensor_data/${row.id}`, JSON.stringify(row), { qos: 1, retain: true }, (err) => { if (!err) acked++; });
+      }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    stop = true;
+    stopAt = performance.now();
+    await poller;
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    lags.sort((a, b) => a - b);
+    return { sent: sentAt.length, acked, achieved_rows_per_s: Math.round(sentAt.length / elapsed), visible_at_hq: lags.length, lag_p50_ms: Math.round(percentile(lags, 50)), lag_p99_ms: Math.round(percentile(lags, 99)), lag_max_ms: Math.round(lags[lags.length - 1] ?? NaN) };
+  } finally {
+    await stopPair(pair);
+  }
+}
+
+export interface IngestBenchOptions {
+  runs: number;
+  quick: boolean;
+}
+
+export async function runIngestBench(o: IngestBenchOptions): Promise<Record<string, unknown>> {
+  const durationMs = o.quick ? 3000 : 10_000;
+  const q1: Record<string, number>[] = [], q0: Record<string, number>[] = [], idle: Record<string, number>[] = [];
+  const put: Record<string, number>[] = [], opsInsert: Record<string, number>[] = [], get: Record<string, number>[] = [], byId: Record<string, number>[] = [];
+  for (let run = 0; run < o.runs; run++) {
+    await withNode(async (node, load) => {
+      await load.must({ operation: 'create_table', database: 'bench', table: 'q1', primary_key: 'id' });
+      q1.push(await mqttQos1(node.mqttPort, 'q1', 50, durationMs));
+      await load.must({ operation: 'create_table', database: 'bench', table: 'q0', primary_key: 'id' });
+      q0.push(await mqttQos0(node.mqttPort, load, 'q0', 50, durationMs));
+      // REST PUT vs the operations API's single insert, then REST GET vs search_by_id, same node, same run.
+      await load.must({ operation: 'create_table', database: 'bench', table: 'rest', primary_key: 'id' });
+      await load.must({ operation: 'create_table', database: 'bench', table: 'ops', primary_key: 'id' });
+      const rest = restClient(node.httpPort);
+      let rid = 0, oid = 0;
+      put.push(await restLoop(rest, 16, durationMs, () => { const r = sensorRow(++rid); return ['PUT', `/bench/rest/${r.id}`, JSON.stringify(r)]; }, 204));
+      opsInsert.push(await closedLoop(load, 16, durationMs, () => ({ operation: 'insert', database: 'bench', table: 'ops', records: [sensorRow(++oid)] })));
+      const filled = Math.min(rid, oid);
+      get.push(await restLoop(rest, 16, durationMs, () => ['GET', `/bench/rest/${1 + Math.floor(Math.random() * filled)}`, undefined], 200));
+      byId.push(await closedLoop(load, 16, durationMs, () => ({ operation: 'search_by_id', database: 'bench', table: 'rest', ids: [1 + Math.floor(Math.random() * filled)], get_attributes: ['*'] })));
+      rest.close();
+      // Idle connections: RSS before and after 1,000 MQTT clients connect and sit.
+      const rssBefore = await rssMb(node.pid);
+      const idleClients: MqttClient[] = [];
+      for (let i = 0; i < 1000; i += 100) idleClients.push(...(await connectAll(node.mqttPort, 100)));
+      await sleep(2000);
+      const rssAfter = await rssMb(node.pid);
+      await Promise.all(idleClients.map((c) => c.endAsync(true)));
+      idle.push({ connections: idleClients.length, rss_before_mb: rssBefore, rss_after_mb: rssAfter, increase_mb: round(rssAfter - rssBefore) });
+    });
+    process.stderr.write(`[ingest bench] run ${run + 1}/${o.runs}: qos1 ${q1.at(-1)!.msgs_per_s}/s, qos0 ${q0.at(-1)!.msgs_per_s}/s, REST PUT ${put.at(-1)!.ops_per_s} vs insert ${opsInsert.at(-1)!.ops_per_s}, GET ${get.at(-1)!.ops_per_s} vs search_by_id ${byId.at(-1)!.ops_per_s}, idle +${idle.at(-1)!.increase_mb} MB\n`);
+  }
+  const lagRuns: Record<string, number>[] = [];
+  for (let run = 0; run < o.runs; run++) {
+    lagRuns.push(await replicatedLag(10_000, o.quick ? 5 : 20));
+    process.stderr.write(`[ingest bench] replicated lag run ${run + 1}/${o.runs}: p99 ${lagRuns.at(-1)!.lag_p99_ms} ms at ${lagRuns.at(-1)!.achieved_rows_per_s} rows/s\n`);
+  }
+  const med = (xs: Record<string, number>[], k: string) => median(xs.map((x) => x[k]!));
+  const ratio = (a: number, b: number) => round(a / b, 3);
+  return {
+    mqtt_qos1_50_connections: { msgs_per_s: med(q1, 'msgs_per_s'), puback_p99_ms: med(q1, 'puback_p99_ms'), runs: q1, target: '>= 30000 msgs/s', ok: med(q1, 'msgs_per_s') >= 30_000 },
+    mqtt_qos0_50_connections: { msgs_per_s: med(q0, 'msgs_per_s'), runs: q0, target: '>= 60000 msgs/s', ok: med(q0, 'msgs_per_s') >= 60_000 },
+    rest_put_vs_insert_16_clients: { rest_ops_per_s: med(put, 'ops_per_s'), insert_ops_per_s: med(opsInsert, 'ops_per_s'), ratio: ratio(med(put, 'ops_per_s'), med(opsInsert, 'ops_per_s')), runs: { rest: put, insert: opsInsert }, target: 'ratio >= 0.9', ok: med(put, 'ops_per_s') >= 0.9 * med(opsInsert, 'ops_per_s') },
+    rest_get_vs_search_by_id_16_clients: { rest_ops_per_s: med(get, 'ops_per_s'), search_by_id_ops_per_s: med(byId, 'ops_per_s'), ratio: ratio(med(get, 'ops_per_s'), med(byId, 'ops_per_s')), runs: { rest: get, search_by_id: byId }, target: 'ratio >= 0.9', ok: med(get, 'ops_per_s') >= 0.9 * med(byId, 'ops_per_s') },
+    mqtt_10k_per_s_replicated_lag: { lag_p99_ms: med(lagRuns, 'lag_p99_ms'), achieved_rows_per_s: med(lagRuns, 'achieved_rows_per_s'), runs: lagRuns, target: 'p99 < 250 ms at 10000 rows/s', ok: med(lagRuns, 'lag_p99_ms') < 250 && med(lagRuns, 'achieved_rows_per_s') >= 9000 },
+    mqtt_1000_idle_connections: { increase_mb: med(idle, 'increase_mb'), runs: idle, target: '< 50 MB', ok: med(idle, 'increase_mb') < 50 },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Ordered reads for query planners (SQL): primary-key and secondary-index ranges in either
+ * direction, and O(1) entry counts. Pure iteration over a table's stores; no writes.
+ * Ordering is the storage order: booleans < numbers < strings.
+ */
+import type { PrimaryKey, RecordData } from '../changelog/entry.js';
+import type { Key } from '../storage/engine.js';
+import type { IndexKey } from './index-keys.js';
+import type { TableHandle } from './table-handle.js';
+
+export interface KeyRange {
+  /** First key visited (the highest one when reverse). Inclusive. */
+  start?: IndexKey;
+  /** Reading stops before this key. Exclusive. */
+  end?: IndexKey;
+  reverse?: boolean;
+}
+
+export interface IndexEntry {
+  value: IndexKey;
+  key: PrimaryKey;
+}
+
+/** Records in primary-key order within the range. */
+export function* recordsInRange(table: TableHandle, range: KeyRange = {}): Generator<RecordData> {
+  for (const { key, value } of table.data.getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {
+    // Records have string or number keys; the store's shared msgpack structures sit under a symbol.
+    if (typeof key !== 'number' && typeof key !== 'string') continue;
+    yield value[2];
+  }
+}
+
+/** (indexed value, primary key) pairs of one attribute's index, in index order within the range. */
+export function* indexEntries(table: TableHandle, attribute: string, range: KeyRange = {}): Generator<IndexEntry> {
+  for (const { key, value } of table.index(attribute).getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {
+    yield { value: key as IndexKey, key: value };
+  }
+}
+
+/** Primary keys indexed under exactly one value. */
+export function indexKeysFor(table: TableHandle, attribute: string, value: IndexKey): Iterable<PrimaryKey> {
+  return table.index(attribute).getValues(value);
+}
+
+/** Entries of an attribute's index (one per record and distinct value), O(1). */
+export function indexEntryCount(table: TableHandle, attribute: string): number {
+  return table.index(attribute).getCount();
+}

@@ -1,0 +1,50 @@
+/**
+ * Public surface of the SQL subsystem: registerSqlOperation() adds HarperDB's `sql` operation
+ * to the registry (server.ts calls it, so operations/ never imports sql/).
+ * Body: {"operation":"sql","sql":"SELECT ...","explain"?: true}.
+ */
+import { invalid } from '../errors/db-error.js';
+import type { Body, OperationContext } from '../operations/context.js';
+import type { OperationRegistry } from '../operations/registry.js';
+import { SqlParser, type ParsedSql } from './parse.js';
+import type { SqlServices } from './run-context.js';
+import { runSelect } from './select.js';
+import { runDelete, runInsert, runUpdate } from './writes.js';
+
+export interface SqlHandle {
+  close(): Promise<void>;
+}
+
+async function run(svc: SqlServices, parsed: ParsedSql, explainField: boolean): Promise<unknown> {
+  const { statement, params } = parsed;
+  const explain = explainField || statement.type === 'explain';
+  const st = statement.type === 'explain' ? statement.statement : statement;
+  switch (st.type) {
+    case 'select': return runSelect(svc, st, params, explain);
+    case 'insert': return runInsert(svc, st, params, explain);
+    case 'update': return runUpdate(svc, st, params, explain);
+    case 'delete': return runDelete(svc, st, params, explain);
+  }
+}
+
+const sharedParser = new WeakMap<object, SqlParser>();
+
+/** Runs one statement for a user (the operation's handler; tests call it with other users). */
+export async function runSql(svc: SqlServices, sql: string, options: { explain?: boolean; parser?: SqlParser } = {}): Promise<unknown> {
+  let parser = options.parser ?? sharedParser.get(svc.records);
+  if (!parser) { parser = new SqlParser(); sharedParser.set(svc.records, parser); }
+  return run(svc, await parser.parse(sql), options.explain === true);
+}
+
+export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
+  const parser = new SqlParser();
+  const handler = (body: Body, ctx: OperationContext) => {
+    if (typeof body.sql !== 'string') throw invalid(`'sql' is required: the SQL statement to run`);
+    if (body.explain !== undefined && typeof body.explain !== 'boolean') throw invalid(`'explain' must be true or false`);
+    const svc: SqlServices = { records: ctx.records, catalog: ctx.catalog, user: ctx.user, maxRows: ctx.config.sql.maxRows, sliceMs: ctx.config.sql.sliceMs };
+    const parsed = parser.parse(body.sql);
+    return parsed instanceof Promise ? parsed.then((p) => run(svc, p, body.explain === true)) : run(svc, parsed, body.explain === true);
+  };
+  registry.register({ name: 'sql', handler, superUserOnly: false });
+  return { close: () => parser.close() };
+}

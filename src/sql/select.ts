@@ -1,0 +1,263 @@
+/**
+ * Runs a planned SELECT as a stream: access path -> first-table filter -> joins -> WHERE ->
+ * either streaming aggregation (one state per group) or projection with DISTINCT, ordering
+ * (none when the access path is already in ORDER BY order, a bounded top-N buffer with LIMIT,
+ * a full sort otherwise) and LIMIT/OFFSET, which stops the stream early when it can.
+ * The statement yields to the event loop every few milliseconds.
+ */
+import type { RecordData } from '../changelog/entry.js';
+import { invalid } from '../errors/db-error.js';
+import { exprText, type Expr, type SelectStatement } from './ast.js';
+import { readPath } from './access.js';
+import { newAccumulator, type Accumulator } from './aggregates.js';
+import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
+import { equalityProbes } from './planner.js';
+import { describeAccess, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
+import { checkHeld, Slicer, type SqlServices } from './run-context.js';
+import { groupKey, isTrue, sortCompare } from './values.js';
+import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
+
+type Out = Record<string, unknown>;
+
+/** Thrown when an ordered index read meets a row it cannot place (array, long string): re-plan with a sort. */
+class NotInIndexOrder extends Error {}
+
+function limitOf(e: Expr | null, params: readonly unknown[], what: string): number | undefined {
+  if (!e) return undefined;
+  const k = constantOf(e, params);
+  const v = k?.value;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalid(`${what} must be a whole number of at least 0`);
+  return v;
+}
+
+/** Rows of a SELECT (or its plan when explain is set). */
+export async function runSelect(svc: SqlServices, st: SelectStatement, params: readonly unknown[], explain: boolean): Promise<unknown> {
+  const plan = planSelect(svc, st, params);
+  const limit = limitOf(st.limit, params, 'LIMIT');
+  const offset = limitOf(st.offset, params, 'OFFSET') ?? 0;
+  const sort = !plan.aggregate && st.orderBy.length > 0 && !plan.access.ordered ? (limit !== undefined ? 'top_n' : 'full_sort') : plan.access.ordered && st.orderBy.length ? 'index_order' : st.orderBy.length ? 'full_sort' : 'none';
+  if (explain) {
+    return {
+      statement: 'select', tables: describeAccess(plan, st),
+      aggregate: plan.countOnly ? 'table_count' : plan.aggregate ? (st.groupBy.length ? 'streaming_hash_aggregate' : 'streaming_aggregate') : null,
+      sort, distinct: st.distinct, limit: limit ?? null, offset,
+    };
+  }
+  const slicer = new Slicer(svc.sliceMs);
+  if (plan.countOnly) {
+    const n = svc.records.count(plan.defs[0]!);
+    const out: Out = {};
+    for (const c of st.columns) if (c.kind === 'expr') out[c.alias ?? exprText(c.expr, params)] = n;
+    return offset > 0 || limit === 0 ? [] : [out];
+  }
+  try {
+    return await execute(svc, st, plan, params, limit, offset, slicer);
+  } catch (err) {
+    if (!(err instanceof NotInIndexOrder)) throw err;
+    const unordered: SelectPlan = { ...plan, access: { method: 'full_scan', attribute: null, probes: [], reverse: false, ordered: false, orderAttribute: null } };
+    return execute(svc, st, unordered, params, limit, offset, slicer);
+  }
+}
+
+/** The joined rows, streamed (sync generator; the caller slices). */
+function* rowsOf(svc: SqlServices, plan: SelectPlan): Generator<Row> {
+  const first = plan.defs[0]!;
+  const orderAttr = plan.access.orderAttribute;
+  const checkOrder = orderAttr !== null && orderAttr !== first.hashAttribute;
+  const joins = plan.joins.map((j) => joinStep(svc, plan, j));
+  const pre = plan.pre;
+  for (const r of readPath(svc.records, first, plan.access)) {
+    if (checkOrder) {
+      const v = r[orderAttr];
+      if (!(typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length > 0 && v.length <= INDEX_PREFIX_CHARS))) throw new NotInIndexOrder();
+    }
+    const t: Row = [r];
+    if (pre && !isTrue(pre(t))) continue;
+    if (!joins.length) { yield t; continue; }
+    yield* joinAll(t, joins, 0);
+  }
+}
+
+type JoinFn = (t: Row) => Iterable<Row>;
+
+function* joinAll(t: Row, joins: JoinFn[], k: number): Generator<Row> {
+  if (k === joins.length) { yield t; return; }
+  for (const u of joins[k]!(t)) yield* joinAll(u, joins, k + 1);
+}
+
+function joinStep(svc: SqlServices, plan: SelectPlan, j: JoinPlan): JoinFn {
+  const { def, index } = j;
+  const matchAll = (t: Row, candidates: Iterable<RecordData>): Row[] => {
+    const out: Row[] = [];
+    for (const c of candidates) {
+      const u = t.slice(); u[index] = c;
+      if (j.rightFilter && !isTrue(j.rightFilter(u))) continue;
+      if (isTrue(j.on(u))) out.push(u);
+    }
+    if (!out.length && j.type === 'left') { const u = t.slice(); u[index] = undefined; out.push(u); }
+    return out;
+  };
+  if (j.method === 'index_nested_loop') {
+    const isPrimary = j.attribute === def.hashAttribute;
+    return (t) => {
+      const v = j.leftKey(t);
+      const values = Array.isArray(v) ? v : [v];
+      const seen = new Set<RecordData>();
+      const cands: RecordData[] = [];
+      for (const x of values) {
+        const probes = equalityProbes(x, isPrimary);
+        if (!probes) continue;
+        for (const r of readPath(svc.records, def, { method: isPrimary ? 'primary_key_lookup' : 'index_lookup', attribute: j.attribute, probes, reverse: false })) {
+          if (!seen.has(r)) { seen.add(r); cands.push(r); }
+        }
+      }
+      return matchAll(t, cands);
+    };
+  }
+  let table: Map<unknown, RecordData[]> | undefined;
+  const build = () => {
+    const m = new Map<unknown, RecordData[]>();
+    let held = 0;
+    for (const r of svc.records.recordsInRange(def)) {
+      const u: Row = new Array(index + 1); u[index] = r;
+      if (j.rightFilter && !isTrue(j.rightFilter(u))) continue;
+      const v = j.rightKey(u);
+      for (const k of hashKeys(v)) { const b = m.get(k); if (b) b.push(r); else m.set(k, [r]); }
+      checkHeld(++held, svc.maxRows, `hold (hash join build of '${def.database}.${def.name}')`);
+    }
+    return m;
+  };
+  return (t) => {
+    table ??= build();
+    const seen = new Set<RecordData>();
+    const cands: RecordData[] = [];
+    for (const k of hashKeys(j.leftKey(t))) for (const r of table.get(k) ?? []) if (!seen.has(r)) { seen.add(r); cands.push(r); }
+    return matchAll(t, cands);
+  };
+}
+
+/** Hash keys of a join value: numbers and numeric strings meet (ON re-checks exact equality). */
+function hashKeys(v: unknown): unknown[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.flatMap(hashKeys);
+  if (typeof v === 'number') return [v];
+  if (typeof v === 'string') { const n = Number(v); return v.trim() !== '' && Number.isFinite(n) ? [n] : [`s${v}`]; }
+  if (typeof v === 'boolean') return [`b${v}`];
+  return [`o${JSON.stringify(v)}`];
+}
+
+function projector(plan: SelectPlan, st: SelectStatement, params: readonly unknown[], group: boolean): (x: Row | GroupRow) => Out {
+  const scope = plan.scope;
+  const parts: ((x: Row | GroupRow, out: Out) => void)[] = [];
+  for (const c of st.columns) {
+    if (c.kind === 'star') {
+      const idx = c.table === null ? plan.defs.map((_, i) => i) : [scope.resolve(c.table, '*')];
+      for (const i of idx) {
+        const allowed = plan.readable[i];
+        parts.push((x, out) => {
+          const r = (x as Row)[i];
+          if (!r) return;
+          for (const k in r) if (!allowed || allowed.has(k)) out[k] = r[k];
+        });
+      }
+      continue;
+    }
+    const name = c.alias ?? (c.expr.kind === 'col' ? c.expr.name : exprText(c.expr, params));
+    const f = (group ? scope.group(c.expr) : scope.row(c.expr)) as Compiled<Row | GroupRow>;
+    parts.push((x, out) => { const v = f(x); out[name] = v === undefined ? null : v; });
+  }
+  // SELECT * of one table without restrictions returns the stored record as it is.
+  if (!group && st.columns.length === 1 && st.columns[0]!.kind === 'star' && plan.defs.length === 1 && !plan.readable[0]) return (x) => (x as Row)[0]!;
+  return (x) => { const out: Out = {}; for (const p of parts) p(x, out); return out; };
+}
+
+async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, params: readonly unknown[], limit: number | undefined, offset: number, slicer: Slicer): Promise<Out[]> {
+  const scope = plan.scope;
+  const post = plan.post;
+  const rows = rowsOf(svc, plan);
+  if (plan.aggregate) {
+    const project = projector(plan, st, params, true);
+    const having = st.having ? scope.group(st.having) : null;
+    const orderKeys = st.orderBy.map((o) => scope.group(o.expr));
+    const groupBy = st.groupBy.map((g) => scope.row(g));
+    const aggs = scope.aggregates;
+    const args = aggs.map((a) => (a.arg ? scope.row(a.arg) : () => 1));
+    const groups = new Map<unknown, { first: Row; accs: Accumulator[] }>();
+    const fresh = (t: Row) => ({ first: t, accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
+    const single = groupBy.length === 0;
+    for (const t of rows) {
+      const p = slicer.tick(); if (p) await p;
+      if (post && !isTrue(post(t))) continue;
+      let key: unknown = 0;
+      if (!single) {
+        if (groupBy.length === 1) { const v = groupBy[0]!(t); key = typeof v === 'number' ? v : groupKey([v]); }
+        else key = groupKey(groupBy.map((g) => g(t)));
+      }
+      let g = groups.get(key);
+      if (!g) { g = fresh(t); groups.set(key, g); checkHeld(groups.size, svc.maxRows, 'hold (groups)'); }
+      for (let i = 0; i < args.length; i++) g.accs[i]!.add(args[i]!(t));
+    }
+    if (single && groups.size === 0) groups.set(0, fresh([]));
+    let out: { row: Out; keys: unknown[] }[] = [];
+    for (const g of groups.values()) {
+      const gr: GroupRow = { first: g.first, values: g.accs.map((a) => a.result()) };
+      if (having && !isTrue(having(gr))) continue;
+      out.push({ row: project(gr), keys: orderKeys.map((k) => k(gr)) });
+    }
+    if (st.distinct) out = distinctRows(out);
+    if (st.orderBy.length) out.sort(comparer(st));
+    return page(out.map((o) => o.row), offset, limit);
+  }
+
+  const project = projector(plan, st, params, false);
+  const orderKeys = st.orderBy.map((o) => scope.row(o.expr));
+  const needSort = st.orderBy.length > 0 && !plan.access.ordered;
+  const wanted = limit === undefined ? Infinity : offset + limit;
+  if (wanted === 0) return [];
+  const seen = st.distinct ? new Set<unknown>() : null;
+  let buf: { row: Out; keys: unknown[] }[] = [];
+  const cmp = comparer(st);
+  for (const t of rows) {
+    const p = slicer.tick(); if (p) await p;
+    if (post && !isTrue(post(t))) continue;
+    const row = project(t);
+    if (seen) {
+      const k = groupKey(Object.values(row));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      checkHeld(seen.size, svc.maxRows, 'hold (DISTINCT)');
+    }
+    buf.push({ row, keys: needSort ? orderKeys.map((k) => k(t)) : [] });
+    if (!needSort) {
+      if (buf.length >= wanted) break;
+      checkHeld(buf.length, svc.maxRows, 'return');
+    } else if (wanted !== Infinity) {
+      if (buf.length >= Math.max(2 * wanted, 1024)) { buf.sort(cmp); buf.length = wanted; }
+      checkHeld(Math.min(buf.length, wanted), svc.maxRows, 'sort');
+    } else checkHeld(buf.length, svc.maxRows, 'sort');
+  }
+  if (needSort) buf.sort(cmp);
+  const result = page(buf.map((o) => o.row), offset, limit);
+  checkHeld(result.length, svc.maxRows, 'return');
+  return result;
+}
+
+function comparer(st: SelectStatement): (a: { keys: unknown[] }, b: { keys: unknown[] }) => number {
+  const desc = st.orderBy.map((o) => o.descending);
+  return (a, b) => {
+    for (let i = 0; i < desc.length; i++) {
+      const d = sortCompare(a.keys[i], b.keys[i]);
+      if (d !== 0) return desc[i] ? -d : d;
+    }
+    return 0;
+  };
+}
+
+function distinctRows<T extends { row: Out }>(rows: T[]): T[] {
+  const seen = new Set<unknown>();
+  return rows.filter((r) => { const k = groupKey(Object.values(r.row)); if (seen.has(k)) return false; seen.add(k); return true; });
+}
+
+function page<T>(rows: T[], offset: number, limit: number | undefined): T[] {
+  return rows.slice(offset, limit === undefined ? undefined : offset + limit);
+}
