@@ -19,13 +19,14 @@ COPY . .
 RUN npm run build && npm run build:studio --if-present && mkdir -p studio/dist
 
 FROM ${NODE_IMAGE} AS runtime
-# Ports keep their defaults (operations 9925, HTTP 9926); only the hosts, the root path and the
+# Ports keep their defaults (operations 9925, HTTP 9926, MQTT 1883/8883); only the hosts, the root path and the
 # clustering port are set here, so a compose file's own values apply unchanged. The root path is
 # set by its lowest-priority name (HDB_ROOT), so a compose file's ROOTPATH or HDB_ROOT wins.
 ENV NODE_ENV=production \
     HDB_ROOT=/home/node/ferrydb \
     OPERATIONSAPI_NETWORK_HOST=0.0.0.0 \
     HTTP_HOST=0.0.0.0 \
+    MQTT_NETWORK_HOST=0.0.0.0 \
     CLUSTERING_HOST=0.0.0.0 \
     CLUSTERING_PORT=62344 \
     LOG_TO_STDSTREAMS=true
@@ -40,7 +41,7 @@ COPY --from=build /app/studio/dist ./studio/dist
 RUN mkdir -p /home/node/ferrydb /opt/harperdb/hdb && chown node:node /home/node/ferrydb /opt/harperdb/hdb
 USER node
 VOLUME /home/node/ferrydb
-EXPOSE 9925 9926 62344
+EXPOSE 9925 9926 1883 8883 62344
 # GET /health needs no credentials. The port is read the way the node reads it: a plain port
 # or host:port in OPERATIONSAPI_NETWORK_PORT or its HarperDB name SERVER_PORT.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

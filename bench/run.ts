@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runAuthBench } from './auth.js';
+import { runCompare } from './compare.js';
 import { runIngestBench } from './ingest.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
@@ -21,6 +22,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   replication: () => runReplicationBench({ quick, runs }),
   ingest: () => runIngestBench({ quick, runs }),
   sink: () => runSinkBench({ quick, runs }),
+  // FerryDB, the bare node:http + LMDB ceiling and a durable PostgreSQL 15, interleaved, with ratios (issue 14)
+  compare: () => runCompare({ rounds: runs, records: quick ? 20_000 : 100_000, clients: 16, durationS: quick ? 3 : 10 }),
   sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
 };
 

@@ -122,7 +122,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     handlers: {
       rest,
       ...(metrics ? { metrics: (req, res) => metrics.handle(req, res) } : {}),
-      ...(config.mqtt.webSocket ? { mqtt: (ws) => mqttBroker.handleStream(webSocketStream(ws)) } : {}),
+      ...(config.mqtt.webSocket ? { mqtt: (ws, req) => mqttBroker.handleStream(webSocketStream(ws), req.socket.remoteAddress ?? 'unknown') } : {}),
       prepareSubscription: (req, socket) => realtime.prepareUpgrade(req, socket),
       subscription: (ws, prepared) => {
         const p = prepared as { user: User; target: ResolvedPath };

@@ -47,6 +47,10 @@ export class ChangeLog {
    */
   readonly holders = new Map<string, (database: string, table: string) => number | undefined>();
   #seq: number;
+  /** Tables whose entries could not be appended (a later table sorts after them in the log). */
+  readonly #noAppend = new Set<string>();
+  readonly #key: EntryKey = ['', '', 0];
+  readonly #value: StoredEntry = [0, '', 0, 0, 0, null, null];
 
   constructor(engine: StorageEngine, nodeName: string, clock = new HybridClock()) {
     this.nodeName = nodeName;
@@ -68,10 +72,20 @@ export class ChangeLog {
     const c = this.#last && this.#last.table === table && this.#last.database === database ? this.#last : this.#count(database, table);
     this.#last = c;
     const seq = ++this.#seq;
-    this.#log.put([database, table, seq], [hlc, origin, originSeq || seq, CHANGE_OP_CODES[op], key, record, user]);
     const ordinal = ++c.appended;
     if (!c.dirty) { c.dirty = true; this.#dirty.push(c); }
     if (ordinal % CHECKPOINT === 0) this.#ordinals.put([database, table, seq], ordinal);
+    // One key and one value array for every entry: the store encodes them before put returns.
+    const k = this.#key, v = this.#value;
+    k[0] = database; k[1] = table; k[2] = seq;
+    v[0] = hlc; v[1] = origin; v[2] = originSeq || seq; v[3] = CHANGE_OP_CODES[op]; v[4] = key; v[5] = record; v[6] = user;
+    // seq grows, so the entry sorts last unless another table's entries sort after this table's
+    if (this.#noAppend.size === 0 || !this.#noAppend.has(`${database}\0${table}`)) {
+      if (this.#log.append(k, v)) { v[5] = null; return seq; }
+      this.#noAppend.add(`${database}\0${table}`);
+    }
+    this.#log.put(k, v);
+    v[5] = null; // keep no reference to the record
     return seq;
   }
 

@@ -67,7 +67,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'mqtt.network.port', type: 'port', default: 1883, doc: 'MQTT port (plain TCP; MQTT 3.1.1 and 5); also accepts host:port. 0 picks a free port.' },
   { path: 'mqtt.network.securePort', type: 'int', default: 8883, min: 0, max: 65535, doc: 'MQTT over TLS port; opened only when a node certificate is configured (tls.* or clustering.tls.*). 0 picks a free port.' },
   { path: 'mqtt.webSocket', type: 'bool', default: true, doc: 'Accept MQTT over WebSocket (sub-protocol mqtt) on the HTTP port.' },
-  { path: 'mqtt.requireAuthentication', type: 'bool', default: true, doc: 'MQTT clients must log in with a FerryDB user; when false, anonymous clients act as the first super user.' },
+  { path: 'mqtt.requireAuthentication', type: 'bool', default: true, doc: 'MQTT clients must log in with a FerryDB user; when false, clients without a username act as a super user named mqtt-anonymous.' },
   { path: 'mqtt.ingest.lingerMs', type: 'int', default: 2, min: 0, max: 1000, doc: 'Publishes to one table arriving within this many ms are committed in one transaction.' },
   { path: 'mqtt.ingest.maxBatchRows', type: 'int', default: 5000, min: 1, doc: 'Most publishes committed in one ingestion transaction.' },
   { path: 'mqtt.maxPacketBytes', type: 'int', default: 1024 * 1024, min: 1024, doc: 'Largest MQTT packet accepted; larger ones close the connection.' },

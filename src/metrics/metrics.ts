@@ -126,7 +126,7 @@ export class Metrics implements IngestObserver {
       res.end(req.method === 'HEAD' ? undefined : text);
     }, fail);
     if (!this.#opts.requireAuthentication) return void serve();
-    services.users.authenticate(req.headers.authorization).then((user) => {
+    services.users.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').then((user) => {
       if (!isSuperUser(user)) throw new DbError('FORBIDDEN', 'This operation is not authorized due to role restrictions and/or invalid schema items', { body: { unauthorized_access: ['/metrics is restricted to super users'], invalid_schema_items: [] } });
       return serve();
     }).catch(fail);

@@ -16,11 +16,11 @@ type Row = Record<string, unknown>;
 const SUB_FIGURES = [
   ['ferrydb_replication_backlog_rows', 'Change-log rows not yet acknowledged by the peer (cluster_status backlog_rows)', 'backlog_rows', 1],
   ['ferrydb_replication_lag_seconds', 'Replication lag of the subscription (cluster_status lag_ms / 1000)', 'lag_ms', 0.001],
-  ['ferrydb_replication_bytes_sent', 'Bytes sent for the subscription in the current session (cluster_status bytes_sent)', 'bytes_sent', 1],
-  ['ferrydb_replication_bytes_received', 'Bytes received for the subscription in the current session (cluster_status bytes_received)', 'bytes_received', 1],
-  ['ferrydb_replication_rows_sent', 'Rows sent for the subscription in the current session (cluster_status rows_sent)', 'rows_sent', 1],
-  ['ferrydb_replication_rows_received', 'Rows received for the subscription in the current session (cluster_status rows_received)', 'rows_received', 1],
-  ['ferrydb_replication_resyncs', 'Full resynchronisations of the subscription in the current session (cluster_status resyncs)', 'resyncs', 1],
+  ['ferrydb_replication_bytes_sent', 'Bytes sent for the subscription (durable total, cluster_status bytes_sent)', 'bytes_sent', 1],
+  ['ferrydb_replication_bytes_received', 'Bytes received for the subscription (durable total, cluster_status bytes_received)', 'bytes_received', 1],
+  ['ferrydb_replication_rows_sent', 'Rows sent for the subscription (durable total, cluster_status rows_sent)', 'rows_sent', 1],
+  ['ferrydb_replication_rows_received', 'Rows received for the subscription (durable total, cluster_status rows_received)', 'rows_received', 1],
+  ['ferrydb_replication_resyncs', 'Full resynchronisations of the subscription (durable total, cluster_status resyncs)', 'resyncs', 1],
 ] as const;
 
 /** Links of a cluster_status answer with their direction. */

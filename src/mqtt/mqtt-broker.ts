@@ -90,17 +90,18 @@ export class MqttBroker implements SessionHandler {
   }
 
   /** Serves one MQTT connection over any byte stream (TCP, TLS or a WebSocket stream). */
-  handleStream(stream: Duplex): void {
+  handleStream(stream: Duplex, remoteAddress?: string): void {
     const { config } = this.#opts;
     const session = new MqttSession(stream, this, {
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxBufferedBytes: config.http.maxSubscriberBufferBytes,
       maxInflight: 10_000,
+      ...(remoteAddress ? { remoteAddress } : {}),
     });
     this.#sessions.set(session, new Map());
   }
 
-  async authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown> {
+  async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown> {
     const { services, config } = this.#opts;
     if (username === undefined || username === '') {
       if (!config.mqtt.requireAuthentication) return ANONYMOUS;
@@ -110,7 +111,7 @@ export class MqttBroker implements SessionHandler {
     const cached = services.users.cached(header);
     if (cached) return cached;
     try {
-      return await services.users.authenticate(header);
+      return await services.users.authenticate(header, remoteAddress);
     } catch (err) {
       throw refusal(REASON.BAD_USERNAME_OR_PASSWORD, toDbError(err).message);
     }

@@ -31,7 +31,7 @@ export const REASON = {
 /** The broker's side of a session. */
 export interface SessionHandler {
   /** Checks credentials; resolves to an opaque user or rejects with a reason code (0x86/0x87). */
-  authenticate(username: string | undefined, password: Buffer | undefined): Promise<unknown>;
+  authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown>;
   /** Handles a publish; resolves to a reason code (0 = accepted) and optional reason string. */
   publish(session: MqttSession, packet: IPublishPacket): Promise<{ code: number; reason?: string }>;
   /** Grants one subscription: a QoS (0/1) or a failure reason code (>= 0x80). */
@@ -47,12 +47,16 @@ export interface SessionOptions {
   maxBufferedBytes: number;
   /** Most unacknowledged QoS 1 messages sent to the client before it counts as too slow. */
   maxInflight: number;
+  /** The client's address when the stream does not carry one (WebSocket streams). */
+  remoteAddress?: string;
 }
 
 const TOPIC_ALIAS_MAX = 32;
 
 export class MqttSession {
   readonly stream: Duplex;
+  /** The client's address (the login limiter counts failures per address). */
+  readonly remoteAddress: string;
   readonly #handler: SessionHandler;
   readonly #opts: SessionOptions;
   readonly #parser = createParser();
@@ -77,6 +81,7 @@ export class MqttSession {
 
   constructor(stream: Duplex, handler: SessionHandler, opts: SessionOptions) {
     this.stream = stream;
+    this.remoteAddress = opts.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'unknown';
     this.#handler = handler;
     this.#opts = opts;
     this.#parser.on('packet', (p: Packet) => {
@@ -184,15 +189,16 @@ export class MqttSession {
     this.clientId = p.clientId;
     if (this.version !== 4 && this.version !== 5) {
       this.send({ cmd: 'connack', returnCode: 1, sessionPresent: false });
-      return this.destroy();
+      return this.disconnect(REASON.UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol version');
     }
     try {
-      this.user = await this.#handler.authenticate(p.username, p.password);
+      this.user = await this.#handler.authenticate(p.username, p.password, this.remoteAddress);
     } catch (err) {
       const code = typeof (err as { reasonCode?: unknown }).reasonCode === 'number' ? (err as { reasonCode: number }).reasonCode : REASON.NOT_AUTHORIZED;
       if (this.isV5) this.send({ cmd: 'connack', reasonCode: code, sessionPresent: false, properties: { reasonString: (err as Error).message } });
       else this.send({ cmd: 'connack', returnCode: code === REASON.BAD_USERNAME_OR_PASSWORD ? 4 : 5, sessionPresent: false });
-      return this.destroy();
+      // Not destroy(): the refusing CONNACK must reach the client first.
+      return this.disconnect(code, 'login failed');
     }
     if (this.#closed) return;
     this.#connected = true;
@@ -242,7 +248,7 @@ export class MqttSession {
     if (this.#closed) return;
     if (code !== REASON.SUCCESS && !this.isV5) {
       // MQTT 3.1.1 has no negative acknowledgement: closing the connection is the refusal.
-      return this.destroy();
+      return this.disconnect(code, reason ?? 'publish refused');
     }
     const properties = reason && this.isV5 ? { reasonString: reason } : undefined;
     if (p.qos === 1) this.send({ cmd: 'puback', messageId: p.messageId, ...(this.isV5 ? { reasonCode: code } : {}), ...(properties ? { properties } : {}) });
@@ -260,7 +266,7 @@ export class MqttSession {
     for (const r of results) if (r.granted < 0x80) this.#handler.subscribed(this, r.s.topic, r.granted);
   }
 
-  /** Ends the session with a reason (MQTT 5 DISCONNECT; 3.1.1 just closes). */
+  /** Ends the session with a reason (MQTT 5 DISCONNECT once connected; otherwise just closes), flushing what was sent. */
   disconnect(code: number, reason: string): void {
     if (this.#closed) return;
     if (this.isV5 && this.#connected) this.send({ cmd: 'disconnect', reasonCode: code, properties: { reasonString: reason } } as Packet);

@@ -12,11 +12,15 @@ export function databaseOf(body: Body): string {
 }
 
 export function requireString(body: Body, field: string, ...aliases: string[]): string {
-  for (const f of [field, ...aliases]) {
-    const v = body[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || v === '') throw invalid(`'${f}' must be a non-empty string`);
-    return v;
+  // the field itself first, without building a list (this runs on every point read)
+  const v = body[field];
+  if (typeof v === 'string' && v !== '') return v;
+  if (v !== undefined && v !== null) throw invalid(`'${field}' must be a non-empty string`);
+  for (const f of aliases) {
+    const a = body[f];
+    if (a === undefined || a === null) continue;
+    if (typeof a !== 'string' || a === '') throw invalid(`'${f}' must be a non-empty string`);
+    return a;
   }
   throw invalid(`'${field}' is required`);
 }

@@ -14,6 +14,8 @@ export class TableHandle {
   #mayHaveTombstones: boolean | undefined;
   /** Upper bound of the numeric keys in the record and tombstone stores (undefined: not read yet). */
   #topNumber: number | undefined;
+  /** False once an append was refused (the store holds keys sorting after numbers: strings). */
+  #appendable = true;
 
   constructor(engine: StorageEngine, def: TableDef) {
     this.#engine = engine;
@@ -47,9 +49,16 @@ export class TableHandle {
     return this.#isNew(key) ? undefined : this.data.get(key);
   }
 
-  /** Stores a record; call inside the write transaction. */
+  /**
+   * Stores a record; call inside the write transaction. A number above every stored key is
+   * appended (no B-tree search: increasing sensor ids fill pages in order).
+   */
   putRecord(key: PrimaryKey, stored: StoredRecord): void {
-    this.data.put(key, stored);
+    const appended = this.#appendable && typeof key === 'number' && this.#topNumber !== undefined && key > this.#topNumber && this.data.append(key, stored);
+    if (!appended) {
+      if (typeof key === 'number' && this.#topNumber !== undefined && key > this.#topNumber) this.#appendable = false;
+      this.data.put(key, stored);
+    }
     this.#noteKey(key);
   }
 

@@ -109,7 +109,7 @@ export class Realtime {
   async prepareUpgrade(req: IncomingMessage, socket: Duplex): Promise<{ user: User; target: ResolvedPath } | null> {
     const { services, logger } = this.#opts;
     try {
-      const user = await services.users.authenticate(req.headers.authorization);
+      const user = await services.users.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const target = resolvePath(q < 0 ? url : url.slice(0, q), q >= 0, (d, t) => services.catalog.findTable(d, t) !== undefined, (name) => services.catalog.hasDatabase(name));

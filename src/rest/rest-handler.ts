@@ -215,7 +215,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
       fail(req, res, format, err);
     });
     if (cached) return void run(cached);
-    services.users.authenticate(header).then(run, (err: unknown) => {
+    services.users.authenticate(header, req.socket.remoteAddress ?? 'unknown').then(run, (err: unknown) => {
       req.resume();
       fail(req, res, format, err);
     });

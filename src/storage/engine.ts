@@ -28,6 +28,12 @@ export interface KvStore<V = unknown> {
   doesExist(key: Key, value?: unknown): boolean;
   /** Write inside engine.transaction()/transactionSync() only. */
   put(key: Key, value: V): void;
+  /**
+   * Puts a key that sorts after every key in the store (LMDB's append: no B-tree search, pages
+   * filled completely). Returns false and writes nothing when it does not; the caller then
+   * uses put(). Not for dupSort stores. Write inside a transaction only.
+   */
+  append(key: Key, value: V): boolean;
   /** Removes a key (or one value of a dupSort key). Write inside a transaction only. */
   remove(key: Key, value?: unknown): boolean;
   getRange(options?: RangeOptions): Iterable<Entry<V>>;

@@ -1,8 +1,9 @@
 /**
  * The only module that imports lmdb. Opens one LMDB environment under <rootPath>/database and
  * hands out named stores. Durability: overlappingSync is off, so a transaction promise resolves
- * only after LMDB's commit has been synced; an acknowledged write survives kill -9.
- * LMDB failures are translated into DbError codes here and nowhere else.
+ * only after LMDB's commit has been synced, and no reader sees a batch before it is durable;
+ * an acknowledged write survives kill -9. LMDB failures are translated into DbError codes here
+ * and nowhere else.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key as LmdbKey, type RootDatabase } from 'lmdb';
@@ -10,6 +11,7 @@ import { DbError } from '../errors/db-error.js';
 import type { Entry, Key, KvStore, RangeOptions, StorageEngine, StorageStats, StoreOptions } from './engine.js';
 
 const STRUCTURES_KEY = Symbol.for('ferrydb.structures');
+const APPEND = { append: true } as const;
 
 export interface LmdbEngineOptions {
   /** Directory of the environment. */
@@ -26,6 +28,9 @@ export function openLmdbEngine(options: LmdbEngineOptions): StorageEngine {
     root = open({
       path: options.path,
       maxDbs: options.maxStores ?? 4096,
+      // Off on purpose: with it on, readers (and replication senders) see a batch before it is
+      // synced, so a power loss could take back positions a peer already received. The pipelined
+      // variant measured no fewer syncs per request here (see src/storage/DESIGN.md).
       overlappingSync: false,
       noMemInit: true,
       pageSize: 4096,
@@ -125,6 +130,15 @@ class LmdbStore<V> implements KvStore<V> {
   put(key: Key, value: V): void {
     try {
       this.#db.putSync(key as LmdbKey, value);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  append(key: Key, value: V): boolean {
+    try {
+      // lmdb reports an out-of-order append as a failed condition (false), never as an error
+      return (this.#db.putSync(key as LmdbKey, value, APPEND) as unknown) === true;
     } catch (err) {
       throw translate(err);
     }

@@ -140,6 +140,11 @@ test('malformed payloads are refused with reason code 0x99 (MQTT 5) or a closed 
   for (const i of [1, 2, 3, 4]) assert.equal(results[i]?.code, 0x99, `publish ${i}: ${String(results[i])}`);
   assert.equal(results[6]?.code, 0x90);
   assert.deepEqual((await rows(b.s)).map((r) => r.id), [1, 7]);
+  // QoS 0 has no acknowledgement: MQTT 5 ends the session with DISCONNECT carrying the reason code.
+  const q0 = await connect(t, `mqtt://127.0.0.1:${b.port}`, { protocolVersion: 5 });
+  const disconnected = new Promise<number | undefined>((r) => q0.once('disconnect', (packet) => r(packet.reasonCode)));
+  q0.publish('reading/9', 'garbage', { qos: 0, retain: true });
+  assert.equal(await disconnected, 0x99);
   // MQTT 3.1.1 cannot NACK a publish: the connection is closed, and nothing is written.
   const c4 = await connect(t, `mqtt://127.0.0.1:${b.port}`, { protocolVersion: 4 });
   const closed = new Promise<void>((r) => c4.once('close', () => r()));

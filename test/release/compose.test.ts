@@ -54,11 +54,12 @@ test('image listens on all interfaces and keeps its data in the volume at the ro
   assert.equal(config.operationsApi.network.host, '0.0.0.0');
   assert.equal(config.http.host, '0.0.0.0');
   assert.equal(config.clustering.host, '0.0.0.0');
+  assert.equal(config.mqtt.network.host, '0.0.0.0');
   assert.deepEqual(runtime.volumes, [config.rootPath]);
   assert.equal(runtime.user, 'node');
   assert.deepEqual(runtime.cmd, ['node', 'dist/src/main.js']);
   assert.match(runtime.healthcheck ?? '', /\/health/);
-  assert.deepEqual(runtime.expose.map(Number).sort(), [config.operationsApi.network.port, config.http.port, config.clustering.port].sort());
+  assert.deepEqual(runtime.expose.map(Number).sort(), [config.operationsApi.network.port, config.http.port, config.mqtt.network.port, config.mqtt.network.securePort, config.clustering.port].sort());
 });
 
 test('container ports of the compose mappings equal the ports the node is configured with', () => {
