@@ -9,6 +9,17 @@ import { CHANGE_OP_CODES, decodeEntry, type ChangeEntry, type ChangeOp, type Ent
 import { HybridClock } from './hlc.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** Every CHECKPOINT-th entry of a table records its ordinal, so counts need at most this many steps. */
+const CHECKPOINT = 1024;
+
+/** Per-table figures behind O(log n) counts: entries ever appended and entries trimmed (a prefix). */
+interface TableCount {
+  database: string;
+  table: string;
+  appended: number;
+  trimmed: number;
+  dirty: boolean;
+}
 
 /** Emitted after the transaction holding new entries is committed. */
 export interface CommitEvent {
@@ -22,6 +33,11 @@ export class ChangeLog {
   readonly nodeName: string;
   readonly #log: KvStore<StoredEntry>;
   readonly #meta: KvStore<number>;
+  /** [database, table, seq] -> ordinal of that entry within its table (every CHECKPOINT-th). */
+  readonly #ordinals: KvStore<number>;
+  readonly #counts = new Map<string, TableCount>();
+  #dirty: TableCount[] = [];
+  #last: TableCount | null = null;
   readonly #events = new EventEmitter();
   /**
    * Consumers other than replication peers that must not lose entries to ack-based trimming
@@ -41,6 +57,7 @@ export class ChangeLog {
     this.clock = clock;
     this.#log = engine.openStore<StoredEntry>('changelog', { structures: true });
     this.#meta = engine.openStore<number>('changelog:meta');
+    this.#ordinals = engine.openStore<number>('changelog:ordinals');
     this.#seq = this.#meta.get('seq') ?? 0;
     this.clock.observe(this.#meta.get('hlc') ?? 0);
     this.#events.setMaxListeners(0);
@@ -52,7 +69,13 @@ export class ChangeLog {
    * returned for a transaction's first entry as `txn` for its later entries.
    */
   append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null, txn = 0): number {
+    // Counters first: a table seen for the first time is counted before this entry exists.
+    const c = this.#last && this.#last.table === table && this.#last.database === database ? this.#last : this.#count(database, table);
+    this.#last = c;
     const seq = ++this.#seq;
+    const ordinal = ++c.appended;
+    if (!c.dirty) { c.dirty = true; this.#dirty.push(c); }
+    if (ordinal % CHECKPOINT === 0) this.#ordinals.put([database, table, seq], ordinal);
     // One key and one value array for every entry: the store encodes them before put returns.
     const k = this.#key, v = this.#value;
     k[0] = database; k[1] = table; k[2] = seq;
@@ -70,10 +93,33 @@ export class ChangeLog {
     return seq;
   }
 
+  /** The table's counters, loaded once (an older log without them is counted once). */
+  #count(database: string, table: string): TableCount {
+    const k = `${database}\u0000${table}`;
+    let c = this.#counts.get(k);
+    if (!c) {
+      const appended = this.#meta.get(['appended', database, table]);
+      if (appended === undefined) {
+        c = { database, table, appended: this.#scanCount(database, table, 0, MAX_SEQ), trimmed: 0, dirty: true };
+        this.#dirty.push(c);
+      } else {
+        c = { database, table, appended, trimmed: this.#meta.get(['trimmedCount', database, table]) ?? 0, dirty: false };
+      }
+      this.#counts.set(k, c);
+    }
+    return c;
+  }
+
   /** Persists the log position; call once at the end of every transaction that appended. */
   savePosition(): void {
     this.#meta.put('seq', this.#seq);
     this.#meta.put('hlc', this.clock.last);
+    for (const c of this.#dirty) {
+      this.#meta.put(['appended', c.database, c.table], c.appended);
+      this.#meta.put(['trimmedCount', c.database, c.table], c.trimmed);
+      c.dirty = false;
+    }
+    this.#dirty = [];
   }
 
   /** Entries of one table after a position, in log order. */
@@ -94,9 +140,33 @@ export class ChangeLog {
     }
   }
 
-  /** Number of entries of a table after a position (a peer's backlog). */
+  /**
+   * Number of entries of a table after a position (a peer's backlog), in O(log n): the
+   * table's appended and trimmed totals and the nearest ordinal checkpoint at or below the
+   * position, plus at most CHECKPOINT entries counted one by one.
+   */
   countAfter(database: string, table: string, afterSeq: number): number {
-    return this.#log.getCount({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ] });
+    // The stored totals are the committed ones (the in-memory ones run ahead while a write
+    // transaction commits); a table logged before they existed is counted the slow way.
+    const appended = this.#meta.get(['appended', database, table]);
+    if (appended === undefined) return this.#scanCount(database, table, afterSeq + 1, MAX_SEQ);
+    const c = { appended, trimmed: this.#meta.get(['trimmedCount', database, table]) ?? 0 };
+    const retained = c.appended - c.trimmed;
+    if (retained <= 0) return 0;
+    const first = this.firstSeq(database, table);
+    if (afterSeq < first) return retained;
+    let base = first - 1, ordinal = c.trimmed;
+    for (const { key, value } of this.#ordinals.getRange({ start: [database, table, afterSeq], end: [database, table, first - 1], reverse: true, limit: 1 })) {
+      base = (key as EntryKey)[2];
+      ordinal = value;
+    }
+    const at = ordinal + this.#scanCount(database, table, base + 1, afterSeq + 1);
+    return Math.max(0, c.appended - at);
+  }
+
+  /** Entries with base <= seq < end, counted one by one. */
+  #scanCount(database: string, table: string, from: number, end: number): number {
+    return this.#log.getCount({ start: [database, table, from], end: [database, table, end] });
   }
 
   /** Position of the newest entry of a table (0 when none). */
@@ -123,10 +193,14 @@ export class ChangeLog {
     return this.#seq;
   }
 
-  /** Removes a table's entries up to and including a position; call inside a transaction. */
+  /**
+   * Removes a table's entries up to and including a position (always a prefix of the table's
+   * log); call inside a transaction. Trimming through MAX_SAFE_INTEGER (a drop) also forgets
+   * the table's counters.
+   */
   trimThrough(database: string, table: string, seq: number, maxEntries = Infinity): number {
-    let removed = 0;
-    let lastRemoved = 0;
+    const c = this.#count(database, table);
+    let removed = 0, lastRemoved = 0;
     for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, seq + 1], snapshot: false })) {
       if (removed >= maxEntries) break;
       this.#log.remove(key);
@@ -136,6 +210,20 @@ export class ChangeLog {
     // The position of the last entry removed (not `seq`: nothing between it and `seq` existed), so
     // consumers other than peers (sinks) can tell a forced trim from a normal one.
     if (removed && lastRemoved > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], lastRemoved);
+    if (seq >= MAX_SEQ) {
+      for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
+      this.#meta.remove(['appended', database, table]);
+      this.#meta.remove(['trimmedCount', database, table]);
+      this.#counts.delete(`${database}\u0000${table}`);
+      this.#dirty = this.#dirty.filter((d) => d !== c);
+      if (this.#last === c) this.#last = null;
+      return removed;
+    }
+    if (removed) {
+      for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, lastRemoved + 1], snapshot: false })) this.#ordinals.remove(key);
+      c.trimmed += removed;
+      this.#meta.put(['trimmedCount', database, table], c.trimmed);
+    }
     return removed;
   }
 

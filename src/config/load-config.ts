@@ -20,7 +20,7 @@ export interface Config {
     batch: { maxRows: number; maxBytes: number; lingerMs: number; maxInFlight: number };
     heartbeatMs: number;
     reconnect: { minMs: number; maxMs: number };
-    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number };
+    retention: { maxAgeMs: number; maxEntries: number; intervalMs: number; firstPassMs: number };
     recreateDroppedTables: boolean;
     hubServer: { cluster: { network: { routes: Route[] } } };
     leafServer: { network: { routes: Route[] } };

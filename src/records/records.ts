@@ -252,6 +252,16 @@ export class Records {
    * done by `also` inside the same transaction. Missing tables are created with `hashOf`.
    */
   async applyRemote(entries: ChangeEntry[], hashOf: (database: string, table: string) => string, also?: () => void): Promise<number> {
+    // Open the stores of existing tables before the write transaction: a store first opened
+    // inside one cannot be read by anyone else (LMDB EINVAL, a 500 on a search) until it commits,
+    // which happens when a restarted node's first access to a table is a replicated batch.
+    for (let i = 0, db: string | undefined, name: string | undefined; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.database === db && e.table === name) continue;
+      db = e.database; name = e.table;
+      const def = this.catalog.findTable(db, name);
+      if (def) this.handle(def);
+    }
     // Tables that got entries, with the log position of the last one (notified after commit).
     const touched = new Map<string, { database: string; table: string; lastSeq: number }>();
     const applied = await this.engine.transaction(() => {

@@ -191,7 +191,7 @@ export class Replication {
       if (this.#stopped) return;
       this.#retentionTimer = setInterval(pass, interval);
       this.#retentionTimer.unref();
-    }, Math.min(5000, interval));
+    }, Math.min(this.#config.retention.firstPassMs, interval));
     this.#retentionTimer.unref();
     if (!this.enabled) return null;
     const tls = this.#config.tls.certificate && this.#config.tls.privateKey
@@ -342,7 +342,9 @@ export class Replication {
   }
 
   async #recordInbound(s: Session, subs: Subscription[], pending: Subscription[] | undefined): Promise<void> {
-    await this.#services.records.engine.transaction(() => this.#inboundStore.put(s.peer, { name: s.peer, address: s.connection.remoteAddress, port: s.connection.remotePort, subscriptions: subs, lastSeen: Date.now(), ...(pending ? { pending, pendingMode: 'replace' as const } : {}) }));
+    // Committed before WELCOME: an operation right after the link opens (remove_node,
+    // update_node, add_node merging) must find the peer's record.
+    this.#services.records.engine.transactionSync(() => this.#inboundStore.put(s.peer, { name: s.peer, address: s.connection.remoteAddress, port: s.connection.remotePort, subscriptions: subs, lastSeen: Date.now(), ...(pending ? { pending, pendingMode: 'replace' as const } : {}) }));
     await this.cursors.forgetLink(s.link, (db, table) => subs.some((x) => x.database === db && x.table === table));
   }
 

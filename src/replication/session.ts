@@ -50,6 +50,8 @@ export class Session {
   isOpen = false;
   /** Acceptor: the dialler's HELLO was accepted (a refused link leaves no trace). */
   isHelloAccepted = false;
+  /** The peer's tables (`database:table`) as it announced them at the handshake. */
+  peerTables: string[] | null = null;
   closeReason: string | null = null;
   readonly senders = new Map<string, Sender>();
   readonly receivers = new Map<string, Receiver>();
@@ -72,9 +74,20 @@ export class Session {
     this.#handshakeTimer = setTimeout(() => this.close(CLOSE_CODES.HANDSHAKE_FAILED, 'handshake timed out'), Math.max(10_000, deps.heartbeatMs * 2));
     this.#handshakeTimer.unref();
     if (this.direction === 'out') {
-      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire), ...(opts.added !== undefined ? { added: opts.added } : {}) };
+      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire), tables: this.#ownTables(), ...(opts.added !== undefined ? { added: opts.added } : {}) };
       connection.send(encodeControl(hello));
     }
+  }
+
+  /** This node's replicable tables as `database:table` (system tables excluded). */
+  #ownTables(): string[] {
+    const { catalog } = this.#deps.records;
+    const out: string[] = [];
+    for (const { name } of catalog.databases()) {
+      if (/^(system|hdb_internal)/i.test(name)) continue;
+      for (const t of catalog.tables(name)) out.push(`${name}:${t.name}`);
+    }
+    return out.sort();
   }
 
   /** Acceptor: tells the dialler the link's new subscription list (in this node's view), or that it was removed. */
@@ -97,14 +110,16 @@ export class Session {
           if (this.direction !== 'in' || this.isOpen) throw new ProtocolError('unexpected HELLO');
           if (f.node !== this.peer) throw new ProtocolError(`HELLO from '${f.node}' on a link authenticated as '${this.peer}'`);
           this.subscriptions = f.subs.map(mirrorOf);
+          this.peerTables = f.tables ?? null;
           if (this.#deps.onHello && !this.#deps.onHello(this, this.subscriptions, f.added)) return;
-          this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self }));
+          this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self, tables: this.#ownTables() }));
           this.#begin();
           return;
         }
         case FRAME_TYPES.WELCOME:
           if (this.direction !== 'out' || this.isOpen) throw new ProtocolError('unexpected WELCOME');
           if (f.node !== this.peer) throw new ProtocolError(`dialled '${this.peer}' but reached '${f.node}'`);
+          this.peerTables = f.tables ?? null;
           this.#begin();
           return;
         case FRAME_TYPES.SUB:

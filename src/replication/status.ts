@@ -86,5 +86,8 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 export function connectionStatus(session: Session | null): Record<string, unknown> {
   if (!session) return {};
   const c = session.connection;
-  return { connected_since: new Date(c.openedAt).toISOString(), bytes_sent: c.bytesSent, bytes_received: c.bytesReceived, last_received_ms_ago: Date.now() - c.lastReceivedAt };
+  return {
+    connected_since: new Date(c.openedAt).toISOString(), bytes_sent: c.bytesSent, bytes_received: c.bytesReceived, last_received_ms_ago: Date.now() - c.lastReceivedAt,
+    ...(session.peerTables ? { peer_tables: session.peerTables } : {}),
+  };
 }

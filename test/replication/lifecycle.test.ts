@@ -100,11 +100,20 @@ test('retention: the interval is a setting, a pass runs soon after start, and th
   await n.op({ operation: 'create_database', database: 'default' });
   await n.op({ operation: 'create_table', database: 'default', table: 't', primary_key: 'id' });
   await n.op({ operation: 'insert', database: 'default', table: 't', records: sensorRows(1, 1500) });
-  const st = await waitFor(async () => { const b = (await n.op({ operation: 'cluster_status' })).body; return b.retention?.last_trim ? b : null; }, { timeoutMs: 5000, what: 'a trim' });
+  const st = await waitFor(async () => { const b = (await n.op({ operation: 'cluster_status' })).body; return b.retention?.last_trim ? b : null; }, { timeoutMs: 15_000, what: 'a trim' });
   assert.equal(st.retention.interval_ms, 200);
   const tr = st.retention.last_trim.tables.find((x: any) => x.table === 't');
   assert.ok(tr && tr.removed === 500, JSON.stringify(st.retention));
   assert.equal(n.node.services.changelog.countAfter('default', 't', 0), 1000);
+  // Restarted with a long interval, the first pass still comes soon after start.
+  await n.op({ operation: 'insert', database: 'default', table: 't', records: sensorRows(2001, 700) });
+  const root = n.rootPath;
+  await n.stop();
+  t.after(() => n.close());
+  const again = await startClusterNode(t, { name: 'solo', rootPath: root, settings: { 'clustering.retention.intervalMs': '3600000', 'clustering.retention.firstPassMs': '300', 'clustering.retention.maxEntries': '1000' } });
+  const st2 = await waitFor(async () => { const b = (await again.op({ operation: 'cluster_status' })).body; return b.retention?.last_trim ? b : null; }, { timeoutMs: 15_000, what: 'the first pass after a restart' });
+  assert.equal(st2.retention.last_trim.tables.find((x: any) => x.table === 't').removed, 700);
+  assert.equal(again.node.services.changelog.countAfter('default', 't', 0), 1000);
 });
 
 test('a subscribed table dropped locally is shown as dropped_locally and recreated with a full resync (default)', async (t) => {

@@ -99,9 +99,15 @@ test('remove_node on the dialled side stops the dialler, which shows removed_by_
   t.after(() => hq.close());
   const hq2 = await startClusterNode(t, { name: 'hq', rootPath: root });
   assert.equal((await status(hq2)).outbound_connections[0].state, 'removed_by_peer');
+  // update_node on hq is a new intent: it dials again and edge accepts it.
+  assert.equal((await hq2.op({ operation: 'update_node', name: 'edge', subscriptions: [SENSOR_IN] })).status, 200);
+  await waitFor(async () => (await subStatus(hq2, 'edge', 'default:sensor_data', 'outbound_connections'))?.state === 'streaming', { what: 'reconnected after update_node' });
+  // Removed by edge again, the entry is removable on hq.
+  await edge.op({ operation: 'remove_node', name: 'hq' });
+  await waitFor(async () => (await status(hq2)).outbound_connections[0]?.state === 'removed_by_peer', { what: 'removed again' });
   assert.equal((await hq2.op({ operation: 'remove_node', name: 'edge' })).status, 200);
   assert.equal((await status(hq2)).outbound_connections.length, 0);
-  // A fresh add_node on hq reconnects (a new intent is accepted by edge).
+  // A fresh add_node on hq reconnects.
   await hq2.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [SENSOR_IN] });
   await waitFor(async () => (await subStatus(hq2, 'edge', 'default:sensor_data', 'outbound_connections'))?.state === 'streaming', { what: 'reconnected after a re-add' });
 });

@@ -39,3 +39,23 @@ test('receiver ignores a batch it has already applied (same batch delivered twic
   assert.deepEqual(own, { applied: 0, duplicates: 5, positioned: true });
   assert.equal(records.count(records.catalog.getTable('d', 't')), 60);
 });
+
+test('a table read while the first replicated batch after a restart commits does not fail (stores opened outside the transaction)', async (t) => {
+  const n = await startClusterNode(t, { name: 'recv', clustering: false });
+  await n.op({ operation: 'create_database', database: 'd' });
+  await n.op({ operation: 'create_table', database: 'd', table: 't', primary_key: 'id' });
+  await n.op({ operation: 'insert', database: 'd', table: 't', records: [{ id: 1 }] });
+  const root = n.rootPath;
+  await n.stop();
+  const again = await startClusterNode(t, { name: 'recv', clustering: false, rootPath: root });
+  t.after(() => n.close());
+  const { records } = again.node.services;
+  let inTxn = false;
+  const applying = records.applyRemote(entries('edge', 2, 1).map((e) => ({ ...e, database: 'd', table: 't' })), () => 'id', () => { inTxn = true; });
+  while (!inTxn) await new Promise((r) => setImmediate(r));
+  // The transaction ran its callback (and may not have committed yet): a search must still work.
+  const ids = records.query(records.catalog.getTable('d', 't'), { filter: null }).map((r) => r.id);
+  assert.ok(ids.includes(1), JSON.stringify(ids));
+  await applying;
+  assert.equal(records.count(records.catalog.getTable('d', 't')), 2);
+});

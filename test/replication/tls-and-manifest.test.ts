@@ -52,6 +52,7 @@ test('update_node changes what flows on a live link; remove_node stops it; acked
   assert.deepEqual((await hq.op({ operation: 'remove_node', name: 'edge' })).body, { message: 'successfully removed edge from manifest' });
   assert.deepEqual((await hq.op({ operation: 'cluster_status' })).body.status.outbound_connections, []);
   await edge.op({ operation: 'insert', database: 'default', table: 'b', records: sensorRows(200, 5) });
-  await waitFor(async () => (await edge.op({ operation: 'cluster_status' })).body.status.inbound_connections[0]?.state === 'closed', { what: 'edge sees the link closed' });
+  // The dialler removed edge: edge shows the entry as removed_by_peer (not "closed" forever).
+  await waitFor(async () => (await edge.op({ operation: 'cluster_status' })).body.status.inbound_connections[0]?.state === 'removed_by_peer', { what: 'edge sees the link removed by hq' });
   assert.equal(await count(hq.op, 'default', 'b'), 15);
 });

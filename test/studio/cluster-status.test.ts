@@ -94,3 +94,10 @@ describe('studio cluster_status reader', () => {
     assert.equal(stallReason(conn, conn.subscriptions[0]!, {}, 0, 30_000), 'table dev.dog missing on b');
   });
 });
+
+describe('studio cluster_status reader: the peer\'s tables', () => {
+  test('peer_tables of a connection are read (strings only); absent means unknown', () => {
+    const s = normalizeClusterStatus({ is_enabled: true, node_name: 'hq', status: { outbound_connections: [{ node_name: 'edge', state: 'open', peer_tables: ['default:sensor_data', 7], subscriptions: [] }], inbound_connections: [{ node_name: 'x', state: 'closed', subscriptions: [] }] } });
+    assert.deepEqual(s.connections.map((c) => c.peerTables), [['default:sensor_data'], null]);
+  });
+});

@@ -380,6 +380,27 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
     await textMatches(fromA.locator('h4').first(), /Inbound link\s+open/, 'the inbound link from studio-a', 30_000);
   });
 
+  test('cluster: on the dialled node, edit the inbound link with a typed database:table; the dialler learns it', async () => {
+    // Still on studio-b's Cluster page (the previous test): studio-a dialled it.
+    await page.goto(`${a.url}#/cluster`);
+    await textMatches(page.getByTestId('node-name'), /^studio-b$/, 'node name of studio-b');
+    const fromA = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'studio-a', exact: true }) });
+    await fromA.getByRole('button', { name: 'Edit subscriptions' }).click();
+    // A table neither node has yet, typed by name.
+    await fromA.getByLabel('Add a table by name').fill('dev:typed');
+    await fromA.getByRole('button', { name: 'Add table' }).click();
+    await fromA.getByRole('checkbox', { name: 'Subscribe to dev:typed from studio-a' }).check();
+    await fromA.getByRole('button', { name: 'Save subscriptions' }).click();
+    await visible(fromA.getByText(/studio-a applies them over its link|successfully updated/).first());
+    await waitFor(async () => {
+      const st = await opA({ operation: 'cluster_status' });
+      const link = st.body.status.outbound_connections.find((c: { node_name: string }) => c.node_name === 'studio-b');
+      return link?.subscriptions.some((x: { channel: string; publish: boolean }) => x.channel === 'dev:typed' && x.publish);
+    }, { timeoutMs: 30_000, what: 'studio-a to store the edit made on studio-b' });
+    // Back to studio-a for the tests that follow.
+    await page.getByLabel('Instance', { exact: true }).selectOption({ label: 'studio-a' });
+  });
+
   test('cluster: a node with other cluster credentials shows as unauthorized with the reason, and can be removed', async () => {
     const d = await startNode({ nodeName: 'studio-d', clustering: true, clusterPassword: 'a-different-secret' });
     try {

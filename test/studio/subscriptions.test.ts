@@ -2,8 +2,11 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  addChannelRow,
   buildAddNode,
   buildMatrix,
+  buildUpdateInbound,
+  parseChannelInput,
   buildUpdateNode,
   describeChanges,
   localChannels,
@@ -68,5 +71,31 @@ describe('studio subscription matrix', () => {
     const target = { name: 'b', host: '127.0.0.1', port: 12345 };
     assert.deepEqual(buildAddNode(target, rows), { operation: 'add_node', name: 'b', host: '127.0.0.1', port: 12345, subscriptions: [{ channel: 'dev:dog', publish: true, subscribe: false }] });
     assert.equal(buildUpdateNode(target, rows).operation, 'update_node');
+  });
+});
+
+describe('studio subscription matrix: tables of the other node and typed channels', () => {
+  test('buildMatrix lists the peer\'s tables this node lacks (subscribable before they exist here)', () => {
+    const rows = buildMatrix([], [], ['default:sensor_data', 'system:hdb_user']);
+    assert.deepEqual(rows, [{ channel: 'default:sensor_data', publish: false, subscribe: false, local: false, onPeer: true }]);
+    const both = buildMatrix(['default:configs'], [{ channel: 'default:configs', publish: true, subscribe: false }], ['default:configs', 'default:sensor_data']);
+    assert.deepEqual(both.map((r) => [r.channel, r.local, r.onPeer ?? false, r.publish]), [['default:configs', true, true, true], ['default:sensor_data', false, true, false]]);
+  });
+
+  test('a typed database:table channel is validated and added once', () => {
+    assert.deepEqual(parseChannelInput(' default:sensor_data '), { ok: true, channel: 'default:sensor_data' });
+    assert.equal(parseChannelInput('sensor_data').ok, false);
+    assert.equal(parseChannelInput('a:b:c').ok, false);
+    assert.equal(parseChannelInput('system:hdb_user').ok, false);
+    const rows = addChannelRow([], 'default:sensor_data', false);
+    assert.deepEqual(rows, [{ channel: 'default:sensor_data', publish: false, subscribe: false, local: false }]);
+    assert.equal(addChannelRow(rows, 'default:sensor_data', false).length, 1);
+    const ticked = toggleCell(rows, 'default:sensor_data', 'subscribe');
+    assert.deepEqual(buildAddNode({ name: 'edge', host: '10.0.0.7', port: 12345 }, ticked).subscriptions, [{ channel: 'default:sensor_data', publish: false, subscribe: true }]);
+  });
+
+  test('editing a peer that dialled this node sends only the list, never its source port', () => {
+    const rows = buildMatrix(['default:configs'], [{ channel: 'default:configs', publish: true, subscribe: false }]);
+    assert.deepEqual(buildUpdateInbound('hq', rows), { operation: 'update_node', name: 'hq', subscriptions: [{ channel: 'default:configs', publish: true, subscribe: false }] });
   });
 });

@@ -85,14 +85,15 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
       if (!isStr(m.node) || !Array.isArray(m.subs)) break;
       checkSubs(m.subs);
       if (m.added !== undefined && !isNum(m.added)) break;
-      return { type, node: m.node, subs: m.subs as never, ...(m.added !== undefined ? { added: m.added as number } : {}) };
+      if (m.tables !== undefined && !isStrList(m.tables)) break;
+      return { type, node: m.node, subs: m.subs as never, ...(m.added !== undefined ? { added: m.added as number } : {}), ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}) };
     case FRAME_TYPES.MANIFEST:
       if (!Array.isArray(m.subs) || (m.removed !== undefined && typeof m.removed !== 'boolean')) break;
       checkSubs(m.subs);
       return { type, subs: m.subs as never, ...(m.removed ? { removed: true } : {}) };
     case FRAME_TYPES.WELCOME:
-      if (!isStr(m.node)) break;
-      return { type, node: m.node };
+      if (!isStr(m.node) || (m.tables !== undefined && !isStrList(m.tables))) break;
+      return { type, node: m.node, ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}) };
     case FRAME_TYPES.SUB:
       if (!isStr(m.db) || !isStr(m.table) || !(m.after === null || isNum(m.after))) break;
       if (m.since !== undefined && !isNum(m.since)) break;
@@ -108,6 +109,10 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
       throw new ProtocolError(`unknown frame type ${type}`);
   }
   throw new ProtocolError(`malformed frame of type ${type}`);
+}
+
+function isStrList(v: unknown): boolean {
+  return Array.isArray(v) && v.length <= 100_000 && v.every(isStr);
 }
 
 function checkSubs(subs: unknown[]): void {

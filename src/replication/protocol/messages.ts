@@ -45,6 +45,8 @@ export interface HelloMessage {
   subs: WireSubscription[];
   /** When the dialler's node record was added (epoch ms): a re-add after a removal by the acceptor. */
   added?: number;
+  /** The dialler's tables as `database:table` (shown to the acceptor's users to pick channels). */
+  tables?: string[];
 }
 
 /**
@@ -62,6 +64,8 @@ export interface ManifestMessage {
 export interface WelcomeMessage {
   type: typeof FRAME_TYPES.WELCOME;
   node: string;
+  /** The acceptor's tables as `database:table`. */
+  tables?: string[];
 }
 
 /**

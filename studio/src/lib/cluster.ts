@@ -38,6 +38,8 @@ export interface ConnectionStatus {
   readonly lastSeen: string | null;
   /** Delay until the next reconnect attempt of a failed outbound link. */
   readonly nextAttemptMs: number | null;
+  /** The peer's tables (`database:table`) as it announced them when the link opened. */
+  readonly peerTables: readonly string[] | null;
   readonly subscriptions: readonly ChannelStatus[];
 }
 
@@ -117,6 +119,7 @@ function readConnection(raw: unknown, direction: Direction, warnings: string[]):
     connectedSince: str(r['connected_since']),
     lastSeen: str(r['last_seen']),
     nextAttemptMs: num(r['next_attempt_in_ms']),
+    peerTables: Array.isArray(r['peer_tables']) ? r['peer_tables'].filter((x): x is string => typeof x === 'string') : null,
     subscriptions,
   };
 }

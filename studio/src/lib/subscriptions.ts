@@ -11,9 +11,10 @@ export interface Subscription {
   readonly subscribe: boolean;
 }
 
-/** One matrix row. `local` is false for a channel the peer has but this node lacks. */
+/** One matrix row. `local` is false for a channel this node lacks; `onPeer` when the peer announced it. */
 export interface MatrixRow extends Subscription {
   readonly local: boolean;
+  readonly onPeer?: boolean;
 }
 
 export function channelOf(database: string, table: string): string {
@@ -30,20 +31,48 @@ export function localChannels(describe: DescribeAll | null | undefined): string[
   return out.sort((a, b) => a.localeCompare(b));
 }
 
-/** Matrix rows for the local channels merged with the current subscriptions of a node. */
-export function buildMatrix(channels: readonly string[], current: readonly Subscription[]): MatrixRow[] {
+/**
+ * Matrix rows for the local channels, then the peer's channels this node lacks (a table that
+ * exists only on the other node can be subscribed to before it exists here), then any other
+ * current subscription.
+ */
+export function buildMatrix(channels: readonly string[], current: readonly Subscription[], peerChannels: readonly string[] = []): MatrixRow[] {
   const byChannel = new Map(current.map((s) => [s.channel, s]));
-  const rows: MatrixRow[] = channels.map((channel) => ({
+  const onPeer = new Set(peerChannels);
+  const row = (channel: string, local: boolean): MatrixRow => ({
     channel,
     publish: byChannel.get(channel)?.publish ?? false,
     subscribe: byChannel.get(channel)?.subscribe ?? false,
-    local: true,
-  }));
+    local,
+    ...(onPeer.has(channel) ? { onPeer: true } : {}),
+  });
+  const rows: MatrixRow[] = channels.map((channel) => row(channel, true));
   const known = new Set(channels);
+  for (const channel of [...peerChannels].sort((a, b) => a.localeCompare(b))) {
+    if (known.has(channel) || /^(system|hdb_internal)/i.test(channel)) continue;
+    known.add(channel);
+    rows.push(row(channel, false));
+  }
   for (const s of current) {
-    if (!known.has(s.channel)) rows.push({ channel: s.channel, publish: s.publish, subscribe: s.subscribe, local: false });
+    if (!known.has(s.channel)) { known.add(s.channel); rows.push(row(s.channel, false)); }
   }
   return rows;
+}
+
+/** Validates a typed `database:table` channel. */
+export function parseChannelInput(text: string): { ok: true; channel: string } | { ok: false; error: string } {
+  const t = text.trim();
+  const parts = t.split(':');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return { ok: false, error: `enter the table as database:table (for example default:sensor_data)` };
+  if (/\s/.test(t)) return { ok: false, error: 'database and table names contain no spaces' };
+  if (/^(system|hdb_internal)/i.test(parts[0])) return { ok: false, error: `'${parts[0]}' tables are not replicated` };
+  return { ok: true, channel: t };
+}
+
+/** Adds a typed channel to the matrix (no-op when it is already listed). */
+export function addChannelRow(rows: readonly MatrixRow[], channel: string, local: boolean): MatrixRow[] {
+  if (rows.some((r) => r.channel === channel)) return [...rows];
+  return [...rows, { channel, publish: false, subscribe: false, local }];
 }
 
 export function toggleCell(rows: readonly MatrixRow[], channel: string, field: 'publish' | 'subscribe'): MatrixRow[] {
@@ -114,6 +143,14 @@ export function validateNodeInput(input: NodeInput): { ok: true; value: NodeTarg
 
 export function buildAddNode(target: NodeTarget, rows: readonly MatrixRow[]): { operation: 'add_node'; name: string; host: string; port: number; subscriptions: Subscription[] } {
   return { operation: 'add_node', name: target.name, host: target.host, port: target.port, subscriptions: toSubscriptions(rows) };
+}
+
+/**
+ * update_node for a peer that dialled this node: only the list (the link exists; the dialler
+ * learns the edit over it), never the peer's ephemeral source port.
+ */
+export function buildUpdateInbound(name: string, rows: readonly MatrixRow[]): { operation: 'update_node'; name: string; subscriptions: Subscription[] } {
+  return { operation: 'update_node', name, subscriptions: toSubscriptions(rows) };
 }
 
 export function buildUpdateNode(target: NodeTarget, rows: readonly MatrixRow[]): { operation: 'update_node'; name: string; host: string; port: number; subscriptions: Subscription[] } {

@@ -18,6 +18,7 @@ import { formatBytes, formatCount, formatDuration, formatTimestamp } from '../li
 import {
   buildAddNode,
   buildMatrix,
+  buildUpdateInbound,
   buildUpdateNode,
   describeChanges,
   localChannels,
@@ -165,7 +166,10 @@ function LinkSection({ conn, progress, now }: { conn: ConnectionStatus; progress
 function EditSubscriptions({ client, peer, channels, onDone }: { client: ApiClient; peer: Peer; channels: string[]; onDone: () => Promise<void> }) {
   const source = peer.outbound ?? peer.inbound!;
   const current = source.subscriptions.map((s) => ({ channel: s.channel, publish: s.publish, subscribe: s.subscribe }));
-  const [rows, setRows] = useState<MatrixRow[]>(() => buildMatrix(channels, current));
+  const peerTables = peer.outbound?.peerTables ?? peer.inbound?.peerTables ?? [];
+  const [rows, setRows] = useState<MatrixRow[]>(() => buildMatrix(channels, current, peerTables));
+  // Dialled by the peer (no outbound link): the edit goes to the peer over its link.
+  const inboundOnly = !peer.outbound;
   const [port, setPort] = useState(source.port !== null ? String(source.port) : '');
   const action = useAction();
   const changes = describeChanges(current, toSubscriptions(rows));
@@ -173,6 +177,11 @@ function EditSubscriptions({ client, peer, channels, onDone }: { client: ApiClie
   const submit = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
+      if (inboundOnly) {
+        const res = await client.call(buildUpdateInbound(peer.name, rows));
+        await onDone();
+        return messageOf(res, `subscriptions of '${peer.name}' updated; ${peer.name} applies them over its link`);
+      }
       const target = validateNodeInput({ name: peer.name, host: source.host ?? '', port });
       if (!target.ok) throw new Error(target.errors.join('; '));
       const res = await client.call(buildUpdateNode(target.value, rows));
@@ -182,13 +191,14 @@ function EditSubscriptions({ client, peer, channels, onDone }: { client: ApiClie
   };
   return (
     <form class="form matrix-form" onSubmit={submit} aria-busy={action.busy} aria-label={`Subscriptions with ${peer.name}`}>
-      {source.port === null ? (
+      {inboundOnly ? <p class="hint">{peer.name} dialled this node: saving sends the new list to {peer.name} over that link, and {peer.name} stores it.</p> : null}
+      {!inboundOnly && source.port === null ? (
         <div class="field">
           <label for={portId}>Clustering port of {peer.name}</label>
           <input id={portId} value={port} onInput={(e) => setPort(e.currentTarget.value)} inputMode="numeric" />
         </div>
       ) : null}
-      <SubscriptionMatrix rows={rows} onChange={setRows} peer={peer.name} idPrefix={`edit-${peer.name}`} />
+      <SubscriptionMatrix rows={rows} onChange={setRows} peer={peer.name} idPrefix={`edit-${peer.name}`} localChannels={channels} />
       {changes.length > 0 ? (
         <div class="changes" aria-live="polite"><strong>Changes to send:</strong><ul>{changes.map((c) => <li key={c}>{c}</li>)}</ul></div>
       ) : <p class="hint">No changes.</p>}
@@ -278,7 +288,7 @@ function ConnectNodeForm({ client, channels, onConnected }: { client: ApiClient;
           <input id="node-port" value={port} onInput={(e) => setPort(e.currentTarget.value)} inputMode="numeric" />
         </div>
       </div>
-      <SubscriptionMatrix rows={rows} onChange={setRows} peer={name.trim()} idPrefix="connect" />
+      <SubscriptionMatrix rows={rows} onChange={setRows} peer={name.trim()} idPrefix="connect" localChannels={channels} />
       {problems.length > 0 ? <ul class="msg msg-error" role="alert">{problems.map((p) => <li key={p}>{p}</li>)}</ul> : null}
       <ErrorMessage error={action.error} prefix="add_node failed" />
       {action.message ? <Success>{action.message}</Success> : null}

@@ -1,14 +1,47 @@
 /** The `database:table` x publish/subscribe checkbox matrix used to connect and edit nodes. */
 
+import { useState } from 'preact/hooks';
 import type { MatrixRow } from '../lib/subscriptions.js';
-import { setColumn, toggleCell } from '../lib/subscriptions.js';
+import { addChannelRow, parseChannelInput, setColumn, toggleCell } from '../lib/subscriptions.js';
 
-export function SubscriptionMatrix({ rows, onChange, peer, idPrefix }: { rows: readonly MatrixRow[]; onChange: (rows: MatrixRow[]) => void; peer: string; idPrefix: string }) {
+/** Type a `database:table` that is not listed (e.g. a table that exists only on the other node). */
+function AddChannel({ rows, onChange, idPrefix, localChannels }: { rows: readonly MatrixRow[]; onChange: (rows: MatrixRow[]) => void; idPrefix: string; localChannels: readonly string[] }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const add = () => {
+    const parsed = parseChannelInput(text);
+    if (!parsed.ok) { setError(parsed.error); return; }
+    setError(null);
+    setText('');
+    onChange(addChannelRow(rows, parsed.channel, localChannels.includes(parsed.channel)));
+  };
+  const id = `${idPrefix}-add-channel`;
+  return (
+    <div class="form-row add-channel">
+      <div class="field">
+        <label for={id}>Add a table by name</label>
+        <input id={id} value={text} placeholder="database:table" onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } }} />
+      </div>
+      <button type="button" class="btn" onClick={add}>Add table</button>
+      {error ? <p class="msg msg-error" role="alert">{error}</p> : null}
+    </div>
+  );
+}
+
+export function SubscriptionMatrix({ rows, onChange, peer, idPrefix, localChannels = [] }: { rows: readonly MatrixRow[]; onChange: (rows: MatrixRow[]) => void; peer: string; idPrefix: string; localChannels?: readonly string[] }) {
+  const adder = <AddChannel rows={rows} onChange={onChange} idPrefix={idPrefix} localChannels={localChannels} />;
   if (rows.length === 0) {
-    return <p class="hint">This node has no tables yet, so there is nothing to publish or subscribe to. Create tables under Browse first (the node can still be connected).</p>;
+    return (
+      <div>
+        <p class="hint">Neither node has announced a table yet. Type the table to replicate as database:table (it is created here when its first rows arrive).</p>
+        {adder}
+      </div>
+    );
   }
   const all = (field: 'publish' | 'subscribe') => rows.every((r) => r[field]);
   return (
+    <div>
     <table class="grid grid-compact matrix">
       <caption class="sr-only">Tables replicated with {peer || 'the new node'}</caption>
       <thead>
@@ -31,7 +64,7 @@ export function SubscriptionMatrix({ rows, onChange, peer, idPrefix }: { rows: r
             <tr key={r.channel}>
               <th scope="row">
                 <code>{r.channel}</code>
-                {r.local ? null : <span class="hint"> (not on this node)</span>}
+                {r.local ? null : <span class="hint"> ({r.onPeer ? `on ${peer || 'the other node'} only` : 'not on this node'})</span>}
               </th>
               <td>
                 <input type="checkbox" id={`${base}-pub`} checked={r.publish} onChange={() => onChange(toggleCell(rows, r.channel, 'publish'))} />
@@ -46,5 +79,7 @@ export function SubscriptionMatrix({ rows, onChange, peer, idPrefix }: { rows: r
         })}
       </tbody>
     </table>
+    {adder}
+    </div>
   );
 }

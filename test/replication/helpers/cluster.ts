@@ -55,6 +55,8 @@ export async function startClusterNode(t: TestContext | null, opts: NodeOpts): P
       'operationsApi.network.port': '0', 'http.port': '0', 'mqtt.network.port': '0', 'mqtt.network.securePort': '0', 'clustering.port': String(opts.clusteringPort ?? 0), 'clustering.host': '127.0.0.1',
       'localStudio.enabled': 'false', 'logging.file': 'false', 'logging.stdStreams': 'false',
       'clustering.heartbeatMs': '500', 'clustering.reconnect.minMs': '50', 'clustering.reconnect.maxMs': '1000',
+      // No retention pass in the middle of a test unless it asks for one (runRetention or a short interval).
+      'clustering.retention.firstPassMs': '600000',
       ...opts.settings,
     },
   });

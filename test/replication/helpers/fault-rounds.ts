@@ -71,7 +71,15 @@ async function start(m: Member): Promise<void> {
 }
 
 async function call(m: Member, body: Record<string, unknown>): Promise<any> {
-  return m.ops.call(body, 60_000);
+  try {
+    return await m.ops.call(body, 60_000);
+  } catch (err) {
+    // Say which node and operation failed, with the node's last log lines.
+    const e = err as { status?: number; message?: string };
+    const wrapped = new Error(`${m.name}: ${String(body.operation)} ${String(body.table ?? '')} failed: ${e.message ?? String(err)}\n${m.node?.output().slice(-3000) ?? ''}`) as Error & { status?: number };
+    if (e.status !== undefined) wrapped.status = e.status;
+    throw wrapped;
+  }
 }
 
 async function rows(m: Member, table: string): Promise<Map<string, number>> {
