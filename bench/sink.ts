@@ -5,7 +5,7 @@
  * (b) sustained delivery: an in-process node with the sink streaming while rows are written;
  * (c) backlog: N rows written while the target is down, then delivered, with FerryDB's RSS sampled;
  * (d) end-to-end edge -> hq -> PostgreSQL visibility at 5,000 rows/s (two node processes).
- * Run alone: `node dist/bench/sink.js [--quick]`.
+ * Run alone: `node dist/bench/sink.js [--quick] [--runs N]`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -217,5 +217,7 @@ export async function runSinkBench(opts: { quick?: boolean; runs?: number } = {}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
-  process.stdout.write(`${JSON.stringify(await runSinkBench({ quick }), null, 2)}\n`);
+  const runsAt = process.argv.indexOf('--runs');
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : undefined;
+  process.stdout.write(`${JSON.stringify(await runSinkBench({ quick, runs }), null, 2)}\n`);
 }

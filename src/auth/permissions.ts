@@ -33,12 +33,13 @@ interface TableRule extends AttrFlags {
 interface Compiled {
   superUser: boolean;
   structure: true | ReadonlySet<string>;
-  tables: Map<string, TableRule>;
+  /** database -> table -> rule (nested: no key strings built per request). */
+  tables: Map<string, Map<string, TableRule>>;
   databases: Set<string>;
 }
 
 const compiledByPermission = new WeakMap<object, Compiled>();
-const tkey = (db: string, table: string) => `${db}\u0000${table}`;
+const ruleOf = (c: Compiled, db: string, table: string): TableRule | undefined => c.tables.get(db)?.get(table);
 
 function compile(permission: Permission): Compiled {
   let c = compiledByPermission.get(permission);
@@ -61,7 +62,9 @@ function compile(permission: Permission): Compiled {
         }
       }
       if (rule.read || rule.insert || rule.update || rule.delete) {
-        c.tables.set(tkey(db, t), rule);
+        let byTable = c.tables.get(db);
+        if (!byTable) c.tables.set(db, (byTable = new Map()));
+        byTable.set(t, rule);
         c.databases.add(db);
       }
     }
@@ -106,7 +109,7 @@ export class AccessCheck {
   table(user: User, database: string, table: string, action: TableAction, attributes?: Iterable<string>): this {
     const c = compile(user.role.permission);
     if (c.superUser) return this;
-    const rule = c.tables.get(tkey(database, table));
+    const rule = ruleOf(c, database, table);
     if (!rule) { this.#invalid(`Table '${database}.${table}' does not exist`); return this; }
     const requiredTable = rule[action] ? [] : [action];
     const requiredAttrs: { attribute_name: string; required_permissions: string[] }[] = [];
@@ -156,7 +159,7 @@ export class AccessCheck {
 /** Allocation-free hot path: may the user perform `action` on the table (table flags only)? */
 export function tableAllowed(user: User, database: string, table: string, action: TableAction): boolean {
   const c = compile(user.role.permission);
-  return c.superUser || c.tables.get(tkey(database, table))?.[action] === true;
+  return c.superUser || ruleOf(c, database, table)?.[action] === true;
 }
 
 /** Throws 403 unless the user may perform `action` on `database.table` (and on `attributes`, when given). */
@@ -170,7 +173,7 @@ export function assertTableAccess(user: User, database: string, table: string, a
 export function readableAttributes(user: User, database: string, table: string): ReadonlySet<string> | null {
   const c = compile(user.role.permission);
   if (c.superUser) return null;
-  const rule = c.tables.get(tkey(database, table));
+  const rule = ruleOf(c, database, table);
   if (!rule || !rule.read) { assertTableAccess(user, database, table, 'read'); return null; }
   if (!rule.attrs) return null;
   const pk = rule.any.read ? user.schema?.primaryKey(database, table) : undefined;
@@ -199,13 +202,13 @@ export function canSeeDatabase(user: User, database: string): boolean {
 /** Whether describe_* shows the table. */
 export function canSeeTable(user: User, database: string, table: string): boolean {
   const c = compile(user.role.permission);
-  return c.superUser || c.structure === true || c.structure.has(database) || c.tables.has(tkey(database, table));
+  return c.superUser || c.structure === true || c.structure.has(database) || ruleOf(c, database, table) !== undefined;
 }
 
 /** The attributes describe_* shows for a visible table: those with any access (all for super and structure users). */
 export function visibleAttributes(user: User, database: string, table: string, all: readonly string[]): string[] {
   const c = compile(user.role.permission);
-  const rule = c.tables.get(tkey(database, table));
+  const rule = ruleOf(c, database, table);
   if (c.superUser || !rule || !rule.attrs) return [...all];
   return all.filter((a) => { const f = attrFlags(user, rule, database, table, a); return f.read || f.insert || f.update; });
 }

@@ -54,6 +54,14 @@ const NO_ROLE: Role = { id: '', role: '', permission: {}, __createdtime__: 0, __
 /** Verified against when the user does not exist, so unknown and known names cost the same. */
 let dummyHash: Promise<string> | null = null;
 
+/** 'Bearer ' (any case), checked without a regular expression on the hot path. */
+const BEARER = [98, 101, 97, 114, 101, 114];
+const isBearer = (h: string) => {
+  if (h.length <= 7 || h.charCodeAt(6) !== 32) return false;
+  for (let i = 0; i < 6; i++) if ((h.charCodeAt(i) | 32) !== BEARER[i]) return false;
+  return true;
+};
+const tokenKey = (h: string) => h.slice(-43);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64');
 
 export class Users {
@@ -63,7 +71,7 @@ export class Users {
   readonly #users = new Map<string, StoredUser>();
   readonly #resolved = new Map<string, User>();
   readonly #creds = new Map<string, { username: string; hash: string }>();
-  readonly #tokenCache = new Map<string, { username: string; expiresAt: number }>();
+  readonly #tokenCache = new Map<string, { header: string; username: string; expiresAt: number }>();
   readonly #failures = new Map<string, number>();
   readonly #clock: () => number;
   readonly limiter: LoginLimiter;
@@ -173,28 +181,31 @@ export class Users {
   /** The cached user for a header, without any hashing or signature check (hot path); undefined on a miss. */
   cached(header: string | undefined): User | undefined {
     if (!header) return undefined;
-    const c = this.#creds.get(header);
-    if (c) {
-      const s = this.#users.get(c.username);
-      return s && s.active && s.passwordHash === c.hash ? this.#resolve(s) : undefined;
-    }
-    const t = this.#tokenCache.get(header);
-    if (t) {
-      if (this.#clock() >= t.expiresAt) { this.#tokenCache.delete(header); return undefined; }
+    if (isBearer(header)) {
+      // Keyed by the end of the signature: hashing a whole JWT per request costs more than the rest of the lookup.
+      const key = tokenKey(header);
+      const t = this.#tokenCache.get(key);
+      if (!t || t.header !== header) return undefined;
+      if (this.#clock() >= t.expiresAt) { this.#tokenCache.delete(key); return undefined; }
       const s = this.#users.get(t.username);
       return s && s.active ? this.#resolve(s) : undefined;
     }
-    return undefined;
+    const c = this.#creds.get(header);
+    if (!c) return undefined;
+    const s = this.#users.get(c.username);
+    return s && s.active && s.passwordHash === c.hash ? this.#resolve(s) : undefined;
   }
 
   /**
    * Authenticates an Authorization header (Basic or Bearer); throws HarperDB's 401 (`Login failed`,
-   * `invalid token`, inactive user) or 403 (`token expired`). `remoteAddress` keys the failed-login limit.
+   * `invalid token`, inactive user) or 403 (`token expired`). `remoteAddress` keys the failed-login limit;
+   * every port should pass it (without it only the repeated-header memory applies, so one bad client behind
+   * an unknown address can never lock out everyone else on that port).
    */
-  async authenticate(header: string | undefined, remoteAddress = 'local'): Promise<User> {
+  async authenticate(header: string | undefined, remoteAddress?: string): Promise<User> {
     const hit = this.cached(header);
     if (hit) return hit;
-    if (header && /^Bearer\s/i.test(header)) return this.#bearer(header);
+    if (header && isBearer(header)) return this.#bearer(header);
     const creds = parseBasic(header);
     if (!creds) throw new DbError('UNAUTHENTICATED', 'Login failed');
     const s = await this.verifyCredentials(creds.username, creds.password, remoteAddress, header!);
@@ -203,13 +214,13 @@ export class Users {
   }
 
   /** Checks a username and password under the failed-login limit; returns the active stored user. */
-  async verifyCredentials(username: string, password: string, remoteAddress: string, failureKey = `${username}\u0000${sha256(password)}`): Promise<StoredUser> {
+  async verifyCredentials(username: string, password: string, remoteAddress: string | undefined, failureKey = `${username}\u0000${sha256(password)}`): Promise<StoredUser> {
     const fail = (): never => {
-      this.limiter.failed(remoteAddress);
+      if (remoteAddress !== undefined) this.limiter.failed(remoteAddress);
       this.#remember(this.#failures, failureKey, this.#clock());
       throw new DbError('UNAUTHENTICATED', 'Login failed');
     };
-    if (this.limiter.blockedFor(remoteAddress) > 0) throw new DbError('UNAUTHENTICATED', 'Login failed');
+    if (remoteAddress !== undefined && this.limiter.blockedFor(remoteAddress) > 0) throw new DbError('UNAUTHENTICATED', 'Login failed');
     // Repeating a wrong header (a misconfigured peer or client retrying) costs no scrypt.
     const failedAt = this.#failures.get(failureKey);
     if (failedAt !== undefined && this.#clock() - failedAt < FAILURE_MEMORY_MS) return fail();
@@ -217,14 +228,14 @@ export class Users {
     const ok = stored ? await verifyPassword(password, stored.passwordHash) : (await verifyPassword(password, await (dummyHash ??= hashPassword('\u0000unknown user'))), false);
     const now = this.#users.get(username);
     if (!ok || !now || now.passwordHash !== stored!.passwordHash) return fail();
-    this.limiter.succeeded(remoteAddress);
+    if (remoteAddress !== undefined) this.limiter.succeeded(remoteAddress);
     this.#failures.delete(failureKey);
     if (!now.active) throw new DbError('UNAUTHENTICATED', 'Cannot complete request: User is inactive');
     return now;
   }
 
   /** create_authentication_tokens: both tokens for a username and password. */
-  async createTokens(username: string, password: string, remoteAddress: string): Promise<{ operation_token: string; refresh_token: string }> {
+  async createTokens(username: string, password: string, remoteAddress?: string): Promise<{ operation_token: string; refresh_token: string }> {
     const tokens = this.#requireTokens();
     const s = await this.verifyCredentials(username, password, remoteAddress);
     const operation_token = await tokens.sign(s.username, 'operation');
@@ -251,7 +262,7 @@ export class Users {
     const s = this.#users.get(v.username);
     if (!s) throw new DbError('UNAUTHENTICATED', 'invalid token');
     if (!s.active) throw new DbError('UNAUTHENTICATED', 'Cannot complete request: User is inactive');
-    this.#remember(this.#tokenCache, header, { username: s.username, expiresAt: v.expiresAt });
+    this.#remember(this.#tokenCache, tokenKey(header), { header, username: s.username, expiresAt: v.expiresAt });
     return this.#resolve(s);
   }
 
@@ -263,7 +274,9 @@ export class Users {
   #resolve(s: StoredUser): User {
     let u = this.#resolved.get(s.username);
     if (!u || u.active !== s.active || u.role.id !== s.role) {
-      u = { username: s.username, role: this.roles.byId(s.role) ?? NO_ROLE, active: s.active, ...(this.#schema ? { schema: this.#schema } : {}) };
+      u = { username: s.username, role: this.roles.byId(s.role) ?? NO_ROLE, active: s.active };
+      // Not enumerable: a User serialised anywhere shows only its public fields.
+      if (this.#schema) Object.defineProperty(u, 'schema', { value: this.#schema, enumerable: false });
       this.#resolved.set(s.username, u);
     }
     return u;

@@ -203,8 +203,9 @@ export class ChangeLog {
       lastRemoved = (key as EntryKey)[2];
       removed++;
     }
-    // Remembered so consumers other than peers (sinks) can tell a forced trim from a normal one.
-    if (removed && seq > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], seq);
+    // The position of the last entry removed (not `seq`: nothing between it and `seq` existed), so
+    // consumers other than peers (sinks) can tell a forced trim from a normal one.
+    if (removed && lastRemoved > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], lastRemoved);
     if (seq >= MAX_SEQ) {
       for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
       this.#meta.remove(['appended', database, table]);
@@ -222,7 +223,7 @@ export class ChangeLog {
     return removed;
   }
 
-  /** The highest position a table's log was ever trimmed through (0 when never). */
+  /** The position of the newest entry ever trimmed from a table's log (0 when none). */
   trimmedThrough(database: string, table: string): number {
     return this.#meta.get(['trimmed', database, table]) ?? 0;
   }

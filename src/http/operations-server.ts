@@ -25,6 +25,8 @@ export interface OperationsServerOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
+/** Largest body looked at before authentication (token requests are tiny). */
+const PUBLIC_BODY_LIMIT = 64 * 1024;
 /** The caller of an operation that authenticates itself from its body. */
 const ANONYMOUS: User = { username: '', active: false, role: { id: '', role: '', permission: {}, __createdtime__: 0, __updatedtime__: 0 } };
 
@@ -111,15 +113,21 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
       if (tooLarge) return;
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const header = req.headers.authorization;
+      const address = req.socket.remoteAddress ?? 'unknown';
+      // create_authentication_tokens / refresh_operation_token carry their credentials in the body and
+      // always run under the caller's address (the failed-login limit), whatever header came along.
+      const publicCtx = () => ({ ...services, user: ANONYMOUS, remoteAddress: address });
       const cached = services.users.cached(header);
-      if (cached) return execute(res, parse(raw), cached, extra);
-      const body = parse(raw);
-      // create_authentication_tokens / refresh_operation_token carry their credentials in the body.
-      if (!(body instanceof DbError) && registry.isPublic(body.operation)) {
-        return run(res, body, { ...services, user: ANONYMOUS, remoteAddress: req.socket.remoteAddress ?? 'unknown' }, extra);
+      if (cached) {
+        const body = parse(raw);
+        if (!(body instanceof DbError) && registry.isPublic(body.operation)) return run(res, body, publicCtx(), extra);
+        return execute(res, body, cached, extra);
       }
-      services.users.authenticate(header, req.socket.remoteAddress ?? 'unknown').then(
-        (user) => execute(res, body, user, extra),
+      // Unauthenticated bodies are parsed only when small enough to be a token request.
+      const small = raw.length <= PUBLIC_BODY_LIMIT ? parse(raw) : null;
+      if (small && !(small instanceof DbError) && registry.isPublic(small.operation)) return run(res, small, publicCtx(), extra);
+      services.users.authenticate(header, address).then(
+        (user) => execute(res, small ?? parse(raw), user, extra),
         (err) => fail(res, err, extra),
       );
     });

@@ -15,6 +15,7 @@ import type { Body, OperationContext, Services } from '../operations/context.js'
 import type { OperationRegistry } from '../operations/registry.js';
 import type { EntryPoint, IngestObserver } from '../rest/observer.js';
 import { replicationFigures, type ReplicationGauges } from './replication-metrics.js';
+import { sinkFigures } from './sink-metrics.js';
 
 export interface MetricsOptions {
   services: Services;
@@ -67,10 +68,19 @@ export class Metrics implements IngestObserver {
     new Gauge({ name: 'ferrydb_lmdb_free_pages', help: 'Pages of the current LMDB map not yet used (LMDB grows the map when they run out)', registers: [register], collect() { const s = stats(); this.set(Math.max(0, Math.floor(s.mapSizeBytes / s.pageSize) - Math.ceil(s.usedBytes / s.pageSize))); } });
     new Gauge({ name: 'ferrydb_lmdb_readers', help: 'LMDB reader slots in use', registers: [register], collect() { this.set(stats().readers); } });
     this.#replication = replicationFigures(register, () => this.#clusterStatus());
+    sinkFigures(register, () => this.#read('sink_status'));
     // Reconnects are seen as changes of a link's connected_since; sample between scrapes too.
     this.#poll = setInterval(() => this.#replication.sample(), 5000);
     this.#poll.unref();
     this.#instrument(opts.registry);
+  }
+
+  /** The answer of a synchronous status operation run as the internal metrics user (null when absent). */
+  #read(operation: string): Record<string, unknown> | null {
+    const { services, registry } = this.#opts;
+    if (!registry.has(operation)) return null;
+    const r = this.#dispatch({ operation }, { ...services, user: internalSuperUser('metrics') });
+    return r instanceof Promise ? null : (r as Record<string, unknown>);
   }
 
   #clusterStatus(): Record<string, unknown> | null {

@@ -39,4 +39,12 @@ export const CORE_ACCESS: Readonly<Record<string, Access>> = {
   read_log: 'super', read_audit_log: 'super', read_transaction_log: 'super',
   system_information: 'super', get_configuration: 'super', restart: 'super', restart_service: 'super',
   add_node: 'super', update_node: 'super', set_node_replication: 'super', remove_node: 'super', cluster_status: 'super',
+  // HarperDB operations other subsystems register (declared here so they are never open by mistake)
+  sql: 'any', import_from_s3: { table: 'load' }, registration_info: 'any',
+  export_local: 'super', export_to_s3: 'super', delete_records_before: 'super', delete_files_before: 'super',
+  delete_audit_logs_before: 'super', delete_transaction_logs_before: 'super', set_configuration: 'super', configure_cluster: 'super',
+  cluster_network: 'super', cluster_set_routes: 'super', cluster_get_routes: 'super', cluster_delete_routes: 'super', purge_stream: 'super',
+  get_fingerprint: 'super', set_license: 'super', get_backup: 'super', get_analytics: 'super', list_metrics: 'super', describe_metric: 'super',
+  get_status: 'super', set_status: 'super', clear_status: 'super', get_components: 'super', get_component_file: 'super',
+  set_component_file: 'super', drop_component: 'super', add_component: 'super', package_component: 'super', deploy_component: 'super',
 };

@@ -40,6 +40,12 @@ export class OperationRegistry {
     }
   }
 
+  /** Registers an operation, replacing one of the same name if present (the users module owns user_info/list_users wherever else they were registered first). */
+  override(def: OperationDef): void {
+    this.#ops.delete(def.name);
+    this.register(def);
+  }
+
   has(name: string): boolean {
     return this.#ops.has(name);
   }
@@ -84,7 +90,7 @@ function authorize(name: string, rule: Access, body: Body, ctx: OperationContext
   const named = body.database ?? body.schema;
   const database = typeof named === 'string' && named !== '' ? named : 'data';
   if (typeof rule === 'object' && 'structure' in rule) {
-    if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' and 'structure_user' roles`);
+    if (!isStructureUser(ctx.user, rule.structure === 'table' ? database : undefined)) throw forbidden(`Operation '${name}' is restricted to 'super_user' roles`);
     return;
   }
   if (typeof rule === 'object' && 'table' in rule) {

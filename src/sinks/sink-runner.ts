@@ -221,11 +221,13 @@ export class SinkRunner {
     if (t.progress === undefined) t.progress = await target.readProgress(this.name, sourceNode, t.spec);
     const log = records.changelog;
     const progress = t.progress;
+    // A copy continues after the newest entry that exists or was trimmed (the log may be empty).
+    const head = () => Math.max(log.lastSeq(database, table), log.trimmedThrough(database, table));
     if (!progress && !t.pendingCopy) {
-      t.pendingCopy = { at: log.lastSeq(database, table), phase: 'rows', after: null };
+      t.pendingCopy = { at: head(), phase: 'rows', after: null };
       t.copies++;
     } else if (progress && !progress.copy && !t.pendingCopy && log.trimmedThrough(database, table) > progress.position) {
-      t.pendingCopy = { at: log.lastSeq(database, table), phase: 'rows', after: null };
+      t.pendingCopy = { at: head(), phase: 'rows', after: null };
       t.copies++;
       t.resyncs++;
       logger.warn({ sink: this.name, database, table, position: progress.position, trimmedThrough: log.trimmedThrough(database, table) },

@@ -27,15 +27,6 @@ async function run(svc: SqlServices, parsed: ParsedSql, explainField: boolean): 
   }
 }
 
-const sharedParser = new WeakMap<object, SqlParser>();
-
-/** Runs one statement for a user (the operation's handler; tests call it with other users). */
-export async function runSql(svc: SqlServices, sql: string, options: { explain?: boolean; parser?: SqlParser } = {}): Promise<unknown> {
-  let parser = options.parser ?? sharedParser.get(svc.records);
-  if (!parser) { parser = new SqlParser(); sharedParser.set(svc.records, parser); }
-  return run(svc, await parser.parse(sql), options.explain === true);
-}
-
 export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
   const parser = new SqlParser();
   const handler = (body: Body, ctx: OperationContext) => {

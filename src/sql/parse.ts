@@ -15,7 +15,7 @@ const CACHE_SIZE = 1000;
 /** Normalised statements longer than this are parsed in the worker (about 1 ms of parsing). */
 const WORKER_THRESHOLD_CHARS = 400;
 /** A parse running longer than this is stopped (the worker is replaced) and refused. */
-const PARSE_TIMEOUT_MS = 5000;
+const PARSE_TIMEOUT_MS = 15_000;
 
 export interface ParsedSql {
   statement: Statement;
@@ -24,11 +24,25 @@ export interface ParsedSql {
 
 interface ParseFailure { message: string; offset: number | null }
 
+export interface SqlParserOptions {
+  /** Longest a worker parse may run before it is stopped and refused (default 15 s). */
+  parseTimeoutMs?: number;
+  /** Normalised statements longer than this are parsed in the worker (default 400 chars). */
+  workerThresholdChars?: number;
+}
+
 export class SqlParser {
   readonly #cache = new Map<string, Statement>();
+  readonly #timeoutMs: number;
+  readonly #threshold: number;
   #worker: Worker | undefined;
   #pending = new Map<number, (r: { ast?: unknown; error?: ParseFailure }) => void>();
   #nextId = 1;
+
+  constructor(options: SqlParserOptions = {}) {
+    this.#timeoutMs = options.parseTimeoutMs ?? PARSE_TIMEOUT_MS;
+    this.#threshold = options.workerThresholdChars ?? WORKER_THRESHOLD_CHARS;
+  }
 
   /** Parses a statement; synchronous (returns a value, not a promise) on a cache hit. */
   parse(sql: string): ParsedSql | Promise<ParsedSql> {
@@ -60,7 +74,7 @@ export class SqlParser {
       }
       throw invalid(`SQL syntax error at ${describePosition(sql, shift + norm.originalOffset(f.offset))}`);
     };
-    if (norm.text.length <= WORKER_THRESHOLD_CHARS) {
+    if (norm.text.length <= this.#threshold) {
       let ast: unknown;
       try {
         ast = parseText(norm.text);
@@ -93,7 +107,7 @@ export class SqlParser {
         resolve({ error: { message: 'the statement is too complex to parse', offset: null } });
         if (this.#worker === worker) this.#worker = undefined;
         void worker.terminate();
-      }, PARSE_TIMEOUT_MS);
+      }, this.#timeoutMs);
       timer.unref();
       this.#pending.set(id, (r) => { clearTimeout(timer); resolve(r); });
       worker.postMessage({ id, text });

@@ -59,19 +59,27 @@ export async function runSelect(svc: SqlServices, st: SelectStatement, params: r
   }
 }
 
+/** Builds each join's lookup (hash tables are filled here, sliced) before rows stream. */
+async function prepareJoins(svc: SqlServices, plan: SelectPlan, slicer: Slicer): Promise<JoinFn[]> {
+  const out: JoinFn[] = [];
+  for (const j of plan.joins) out.push(await joinStep(svc, j, slicer));
+  return out;
+}
+
 /** The joined rows, streamed (sync generator; the caller slices). */
-function* rowsOf(svc: SqlServices, plan: SelectPlan): Generator<Row> {
+function* rowsOf(svc: SqlServices, plan: SelectPlan, joins: JoinFn[]): Generator<Row> {
   const first = plan.defs[0]!;
   const orderAttr = plan.access.orderAttribute;
   const checkOrder = orderAttr !== null && orderAttr !== first.hashAttribute;
-  const joins = plan.joins.map((j) => joinStep(svc, plan, j));
   const pre = plan.pre;
+  // One tuple is reused for every row of the first table: consumers copy what they keep.
+  const t: Row = [undefined];
   for (const r of readPath(svc.records, first, plan.access)) {
     if (checkOrder) {
       const v = r[orderAttr];
       if (!(typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length > 0 && v.length <= INDEX_PREFIX_CHARS))) throw new NotInIndexOrder();
     }
-    const t: Row = [r];
+    t[0] = r;
     if (pre && !isTrue(pre(t))) continue;
     if (!joins.length) { yield t; continue; }
     yield* joinAll(t, joins, 0);
@@ -85,7 +93,7 @@ function* joinAll(t: Row, joins: JoinFn[], k: number): Generator<Row> {
   for (const u of joins[k]!(t)) yield* joinAll(u, joins, k + 1);
 }
 
-function joinStep(svc: SqlServices, plan: SelectPlan, j: JoinPlan): JoinFn {
+async function joinStep(svc: SqlServices, j: JoinPlan, slicer: Slicer): Promise<JoinFn> {
   const { def, index } = j;
   const matchAll = (t: Row, candidates: Iterable<RecordData>): Row[] => {
     const out: Row[] = [];
@@ -114,11 +122,11 @@ function joinStep(svc: SqlServices, plan: SelectPlan, j: JoinPlan): JoinFn {
       return matchAll(t, cands);
     };
   }
-  let table: Map<unknown, RecordData[]> | undefined;
-  const build = () => {
+  const build = async () => {
     const m = new Map<unknown, RecordData[]>();
     let held = 0;
     for (const r of svc.records.recordsInRange(def)) {
+      const p = slicer.tick(); if (p) await p;
       const u: Row = new Array(index + 1); u[index] = r;
       if (j.rightFilter && !isTrue(j.rightFilter(u))) continue;
       const v = j.rightKey(u);
@@ -127,8 +135,8 @@ function joinStep(svc: SqlServices, plan: SelectPlan, j: JoinPlan): JoinFn {
     }
     return m;
   };
+  const table = await build();
   return (t) => {
-    table ??= build();
     const seen = new Set<RecordData>();
     const cands: RecordData[] = [];
     for (const k of hashKeys(j.leftKey(t))) for (const r of table.get(k) ?? []) if (!seen.has(r)) { seen.add(r); cands.push(r); }
@@ -174,7 +182,7 @@ function projector(plan: SelectPlan, st: SelectStatement, params: readonly unkno
 async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, params: readonly unknown[], limit: number | undefined, offset: number, slicer: Slicer): Promise<Out[]> {
   const scope = plan.scope;
   const post = plan.post;
-  const rows = rowsOf(svc, plan);
+  const rows = rowsOf(svc, plan, await prepareJoins(svc, plan, slicer));
   if (plan.aggregate) {
     const project = projector(plan, st, params, true);
     const having = st.having ? scope.group(st.having) : null;
@@ -183,7 +191,7 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
     const aggs = scope.aggregates;
     const args = aggs.map((a) => (a.arg ? scope.row(a.arg) : () => 1));
     const groups = new Map<unknown, { first: Row; accs: Accumulator[] }>();
-    const fresh = (t: Row) => ({ first: t, accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
+    const fresh = (t: Row) => ({ first: t.slice(), accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
     const single = groupBy.length === 0;
     for (const t of rows) {
       const p = slicer.tick(); if (p) await p;

@@ -58,3 +58,15 @@ test('guessing from one address is blocked without locking the admin out from an
   now += 1001;
   assert.equal((await opFrom('127.0.0.1', 'ops2', 'ops2-pw', { operation: 'user_info' })).status, 200);
 });
+
+test('token requests are limited by address even when they carry a valid Authorization header', async () => {
+  await s.op({ operation: 'add_user', role: 'super_user', username: 'ops3', password: 'ops3-pw', active: true });
+  for (let i = 0; i < 5; i++) {
+    const r = await opFrom('127.0.0.3', 'admin', 'secret-pw', { operation: 'create_authentication_tokens', username: 'ops3', password: `guess-${i}` });
+    assert.deepEqual(r, { status: 401, body: { error: 'invalid credentials' } });
+  }
+  const blocked = await opFrom('127.0.0.3', 'admin', 'secret-pw', { operation: 'create_authentication_tokens', username: 'ops3', password: 'ops3-pw' });
+  assert.equal(blocked.status, 401);
+  const elsewhere = await opFrom('127.0.0.4', 'admin', 'secret-pw', { operation: 'create_authentication_tokens', username: 'ops3', password: 'ops3-pw' });
+  assert.equal(elsewhere.status, 200);
+});

@@ -73,6 +73,12 @@ test('a sink copies an existing table, then streams inserts, updates and deletes
   assert.match(list.body[0].url, /\*\*\*\*/);
   const info = await s.op({ operation: 'system_information', attributes: ['sinks'] });
   assert.equal(info.body.sinks[0].name, 'wh');
+  // /metrics shows the same figures as sink_status.
+  const res = await fetch(`http://127.0.0.1:${s.ports.http!.port}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:secret-pw').toString('base64')}` } });
+  const text = await res.text();
+  assert.match(text, /^ferrydb_sink_state\{sink="wh",state="streaming"\} 1$/m);
+  assert.equal(Number(/^ferrydb_sink_rows_written\{sink="wh"\} (\d+)$/m.exec(text)?.[1]), (await status(s, 'wh')).rows_written);
+  assert.match(text, /^ferrydb_sink_backlog_rows\{sink="wh"\} 0$/m);
 });
 
 test('the target applies last writer wins by version: older replays, late updates and revivals after a delete change nothing', async () => {
@@ -99,6 +105,11 @@ test('the target applies last writer wins by version: older replays, late update
     await write([row(3, 400, 'back'), row(1, 100, 'tie won by origin', 'n2')]);
     const after = (await pgs.query('SELECT id, v FROM lww.t WHERE id IN (1, 3) ORDER BY id')).rows;
     assert.deepEqual(after, [{ id: 1, v: 'tie won by origin' }, { id: 3, v: 'back' }]);
+    // A column the warehouse added itself (no FerryDB attribute) is left alone: defaults fire, updates keep it.
+    await pgs.query(`ALTER TABLE lww.t ADD COLUMN note text DEFAULT 'warehouse'`);
+    await write([row(2, 500, 'b3')]);
+    await write([row(5, 500, 'e')], true);
+    assert.deepEqual((await pgs.query('SELECT id, v, note FROM lww.t WHERE id IN (2, 5) ORDER BY id')).rows, [{ id: 2, v: 'b3', note: 'warehouse' }, { id: 5, v: 'e', note: 'warehouse' }]);
     // A write that expects another cursor is refused whole.
     await assert.rejects(target.write({ sink: 'lww', sourceNode: 'n1', table, rows: [row(9, 1, 'x')], attributes: ['id', 'v'], likelyNew: true, expected: { position: 1, copy: null }, next: { position: 99, copy: null } }),
       (err: TargetError) => err.kind === 'conflict');
@@ -140,4 +151,27 @@ test('a sink from the configuration is delivered but cannot be changed by operat
   assert.equal(upd.status, 400);
   assert.match(upd.body.error, /configuration file/);
   assert.equal((await s.op({ operation: 'remove_sink', name: 'cfg' })).status, 400);
+});
+
+test('a table whose change log was trimmed entirely (or dropped and recreated) is copied once, then streamed', async (t) => {
+  const s = await server(t, { NODE_NAME: 'hq-empty' });
+  await s.op({ operation: 'create_database', database: 'empt' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'old', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'old', records: [{ id: 1 }, { id: 2 }] });
+  await s.op({ operation: 'drop_table', database: 'empt', table: 'old' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'old', primary_key: 'id' });
+  await s.op({ operation: 'create_table', database: 'empt', table: 'trimmed', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'trimmed', records: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }] });
+  const { changelog, records } = s.node.services;
+  await records.engine.transaction(() => changelog.trimThrough('empt', 'trimmed', changelog.lastSeq('empt', 'trimmed')));
+  assert.equal(changelog.lastSeq('empt', 'trimmed'), 0);
+  assert.equal((await s.op({ operation: 'add_sink', name: 'empt', url: pgs.url, tables: ['empt.old', 'empt.trimmed'] })).status, 200);
+  await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM empt.trimmed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 2, { timeoutMs: 30_000, what: 'the copy' });
+  await s.op({ operation: 'insert', database: 'empt', table: 'old', records: [{ id: 9 }] });
+  await s.op({ operation: 'insert', database: 'empt', table: 'trimmed', records: [{ id: 3, v: 'c' }] });
+  await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM empt.trimmed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 3
+    && (await pgs.query('SELECT count(*)::int AS n FROM empt.old').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 1, { timeoutMs: 30_000, what: 'streaming after the copy' });
+  const st = await status(s, 'empt');
+  assert.deepEqual(st.tables.map((x: { copies: number; resyncs: number }) => [x.copies, x.resyncs]), [[1, 0], [1, 0]]);
+  assert.equal(st.state, 'streaming');
 });

@@ -32,6 +32,8 @@ const WHERE_CASES: [string, number[]][] = [
   ["dog_name LIKE '%e%'", [1, 2, 5, 8, 9, 10, 11, 12, 13, 14]],
   ["dog_name NOT LIKE '%e%'", [3, 4, 6, 7, 15]],
   ["dog_name LIKE '_ato'", [6]],
+  ["dog_name LIKE 'b%'", [4, 11]],
+  ['id = /* a comment */ 1', [1]],
   ['owner_name IS NULL', [14]],
   ['weight_lbs IS NULL', [14]],
   ['owner_name IS NOT NULL', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]],
@@ -159,6 +161,9 @@ test('scalar functions: string, math, date, COALESCE', async () => {
   assert.ok(now.n >= before && now.n <= Date.now(), 'NOW() is the current epoch ms');
   assert.match(now.d, /^\d{4}-\d\d-\d\d$/);
   assert.ok(now.t >= before);
+  assert.deepEqual(await sql(s.op, "SELECT UCASE(dog_name) AS u, LCASE(dog_name) AS l, CHAR_LENGTH(dog_name) AS n, SUBSTR(dog_name, -2) AS s, LTRIM('  x ') AS lt, RTRIM(' x  ') AS rt, CEILING(1.2) AS c, IFNULL(owner_name, 'none') AS o, DATE_FORMAT(86400000, '[day] D, h:mm A') AS f FROM dev.dog WHERE id = 14"),
+    [{ u: 'NAMELESS', l: 'nameless', n: 8, s: 'ss', lt: 'x ', rt: ' x', c: 2, o: 'none', f: 'day 2, 12:00 AM' }]);
+  assert.match((await sql(s.op, 'SELECT CURRENT_TIME AS t FROM dev.dog WHERE id = 1'))[0].t, /^\d\d:\d\d:\d\d\.\d{3}$/);
   const arity = await s.op({ operation: 'sql', sql: 'SELECT UPPER(dog_name, 1) FROM dev.dog' });
   assert.equal(arity.status, 400);
   assert.match(arity.body.error, /UPPER/);

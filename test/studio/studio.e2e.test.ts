@@ -255,6 +255,29 @@ describe('studio in a browser', { skip: missing ? `${CHROMIUM} is not installed 
     }
   });
 
+  test('the SQL box runs a query into a grid, explains it, reports errors, and a SQL write refreshes the table', async () => {
+    await page.locator('details.sql-box summary').click();
+    const box = await visible(page.getByLabel('SQL statement'));
+    assert.equal(await box.inputValue(), 'SELECT * FROM `dev`.`dog` LIMIT 100');
+    await box.fill('SELECT name, age FROM dev.dog WHERE age > 4 ORDER BY age DESC');
+    await page.getByRole('button', { name: 'Run SQL' }).click();
+    const grid = page.getByRole('table', { name: 'SQL result' });
+    await textMatches(grid.locator('tbody tr').first(), /Kato\s+9/, 'the oldest dog first');
+    await textMatches(page.locator('details.sql-box').getByRole('status'), /^3 rows$/, 'three dogs older than 4');
+    assert.deepEqual(await grid.locator('th').allInnerTexts(), ['name', 'age']);
+    await shot(page, 'sql-box');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await textMatches(page.locator('pre.sql-plan'), /"statement": "select",\s+"tables": \[\s+\{\s+"table": "dev.dog",[^]*"access": "[a-z_]+"/, 'the plan');
+    await box.fill('UPDATE dev.dog SET age = 12 WHERE id = 2');
+    await page.getByRole('button', { name: 'Run SQL' }).click();
+    await visible(page.getByText('updated 1 of 1 records'));
+    await visible(page.locator('table.grid:not(.sql-result)').getByRole('cell', { name: '12', exact: true }));
+    await box.fill('SELECT FROM dev.dog');
+    await page.getByRole('button', { name: 'Run SQL' }).click();
+    await textMatches(page.locator('details.sql-box').getByRole('alert'), /SQL syntax error at line 1/, 'the SQL error');
+    await page.locator('details.sql-box summary').click();
+  });
+
   test('instances: register nodes, see reachability, sign out and back in, remove', async () => {
     const c = await startNode({ nodeName: 'studio-c' });
     try {

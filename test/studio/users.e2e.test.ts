@@ -88,6 +88,17 @@ describe('studio users and roles in a browser', { skip: missing ? `${CHROMIUM} i
     assert.equal((await walker({ operation: 'user_info' })).status, 401);
     assert.equal((await opsClient(n.url, 'walker', 'Walker-pw-2')({ operation: 'user_info' })).status, 200);
 
+    // Role and active status from the row.
+    const walker2 = opsClient(n.url, 'walker', 'Walker-pw-2');
+    await row.getByLabel('Role of walker').selectOption('super_user');
+    await page.getByText('Role of walker changed.').waitFor();
+    assert.equal((await walker2({ operation: 'list_users' })).status, 200);
+    await row.getByLabel('Role of walker').selectOption('dog_reader');
+    await waitFor(async () => (await walker2({ operation: 'list_users' })).status === 403, { what: 'role back to dog_reader' });
+    await row.getByRole('checkbox', { name: 'active' }).uncheck();
+    await page.getByText('walker is now inactive.').waitFor();
+    assert.deepEqual((await walker2({ operation: 'user_info' })).body, { error: 'Cannot complete request: User is inactive' });
+
     // The role cannot be dropped while walker has it; drop walker, then the role.
     const roleCard = page.locator('.card', { hasText: 'dog_reader' });
     assert.equal(await roleCard.getByRole('button', { name: 'Drop' }).isDisabled(), true);

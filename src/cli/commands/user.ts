@@ -104,9 +104,11 @@ export async function runUser(args: string[], io: CliIo): Promise<number> {
         if (sub === 'passwd' && !existing) { io.stderr(`ferrydb: User ${username} does not exist\n`); return 1; }
         const { password, generated } = await passwordOf(opts, io);
         if (sub === 'add') {
-          const roleName = typeof opts.get('role') === 'string' ? (opts.get('role') as string) : SUPER_USER;
-          if (!users.roles.find(roleName)) { io.stderr(`ferrydb: ${roleName} role not found\n`); return 1; }
-          await users.put(username, password, roleName, !opts.get('inactive'));
+          // The recovery default: a role that really is a super user (even if 'super_user' was altered).
+          const role = typeof opts.get('role') === 'string' ? users.roles.find(opts.get('role') as string)
+            : users.roles.list().find((r) => r.permission.super_user === true) ?? await users.roles.add(`${SUPER_USER}_recovery`, { super_user: true });
+          if (!role) { io.stderr(`ferrydb: ${String(opts.get('role'))} role not found\n`); return 1; }
+          await users.put(username, password, role, !opts.get('inactive'));
         } else await users.update(username, { password });
         io.stdout(`${sub === 'add' ? `${username} successfully added` : `password of ${username} changed`}${generated ? `; generated password (shown only this once):\n\n    ${password}\n` : ''}\n`);
         return 0;

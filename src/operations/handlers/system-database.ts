@@ -26,6 +26,12 @@ function views(ctx: OperationContext): Map<string, View> {
   return out;
 }
 
+/** Rows and primary key of one `system` view, for other readers (SQL); undefined when there is no such table. */
+export function systemTable(ctx: OperationContext, table: string): { primaryKey: string; rows: Record<string, unknown>[] } | undefined {
+  const view = views(ctx).get(table);
+  return view && { primaryKey: view.primaryKey, rows: view.rows() };
+}
+
 function attributesOfRows(view: View, rows: Record<string, unknown>[]): string[] {
   const names = new Set<string>([view.primaryKey]);
   for (const r of rows) for (const k of Object.keys(r)) names.add(k);

@@ -18,7 +18,7 @@ async function createTokens(body: Body, ctx: OperationContext) {
   const username = field(body, 'username');
   const password = field(body, 'password');
   try {
-    return await ctx.users.createTokens(username, password, ctx.remoteAddress ?? 'local');
+    return await ctx.users.createTokens(username, password, ctx.remoteAddress);
   } catch (err) {
     if (err instanceof DbError && err.message === 'Login failed') throw new DbError('UNAUTHENTICATED', 'invalid credentials');
     throw err;

@@ -110,6 +110,7 @@ export function registerUserOperations(r: OperationRegistry): void {
   r.register({ name: 'add_user', superUserOnly: true, access: 'super', handler: addUser });
   r.register({ name: 'alter_user', superUserOnly: true, access: 'super', handler: alterUser });
   r.register({ name: 'drop_user', superUserOnly: true, access: 'super', handler: dropUser });
-  r.register({ name: 'list_users', superUserOnly: true, access: 'super', handler: (_b, ctx) => ctx.users.list().map((u) => publicUser(u, ctx.users.stored(u.username))) });
-  r.register({ name: 'user_info', superUserOnly: false, access: 'any', handler: (_b, ctx) => publicUser(ctx.user, ctx.users.stored(ctx.user.username)) });
+  // override: these two used to live in system.ts; whichever module registered them first, this shape wins.
+  r.override({ name: 'list_users', superUserOnly: true, access: 'super', handler: (_b, ctx) => ctx.users.list().map((u) => publicUser(u, ctx.users.stored(u.username))) });
+  r.override({ name: 'user_info', superUserOnly: false, access: 'any', handler: (_b, ctx) => publicUser(ctx.user, ctx.users.stored(ctx.user.username)) });
 }

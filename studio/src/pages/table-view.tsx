@@ -1,4 +1,4 @@
-/** One table: paged, sortable, filterable grid; add/edit/delete records; CSV import; drop table. */
+/** One table: paged, sortable, filterable grid; a SQL box; add/edit/delete records; CSV import; drop table. */
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type ApiClient, type DataRecord, type DeleteResult, type TableDescription } from '../lib/api.js';
@@ -24,6 +24,7 @@ import { navigate } from '../nav.js';
 import { ConfirmButton, ErrorMessage, Loading, Success, messageOf, useAction, useAsync } from '../ui.js';
 import { CsvImport, useCsvSupport } from './csv-import.js';
 import { RecordEditor } from './record-editor.js';
+import { SqlBox } from './sql-box.js';
 
 /** Per node: nodes that reject the match-all condition are listed with search_by_value. */
 const listingModes = new Map<string, ListingMode>();
@@ -176,6 +177,8 @@ export function TableView({ client, database, table, desc, onChanged }: { client
         />
       </div>
       <ErrorMessage error={drop.error} prefix="Could not drop the table" />
+
+      <SqlBox client={client} database={database} table={table} hash={hash} onWrite={refreshAll} />
 
       <FilterForm attributes={filterAttributes} hash={hash} query={query} onApply={(q) => { setSelected(new Map()); setQuery(q); }} />
 

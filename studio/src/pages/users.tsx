@@ -9,6 +9,8 @@ function UserRow({ user, roles, client, onChanged }: { user: UserRecord; roles: 
   const action = useAction();
   const [password, setPassword] = useState('');
   const [changing, setChanging] = useState(false);
+  // Shown at once; the list reload after the call confirms it (a failed call puts it back).
+  const [active, setActive] = useState(user.active);
   const alter = (changes: Record<string, unknown>, done: string) => action.run(async () => {
     await client.call({ operation: 'alter_user', username: user.username, ...changes });
     onChanged();
@@ -23,7 +25,11 @@ function UserRow({ user, roles, client, onChanged }: { user: UserRecord; roles: 
         </select>
       </td>
       <td>
-        <label class="check"><input type="checkbox" checked={user.active} disabled={action.busy} onChange={(e) => void alter({ active: e.currentTarget.checked }, `${user.username} is now ${e.currentTarget.checked ? 'active' : 'inactive'}.`)} /> active</label>
+        <label class="check"><input type="checkbox" checked={active} disabled={action.busy} onChange={(e) => {
+          const next = e.currentTarget.checked;
+          setActive(next);
+          void alter({ active: next }, `${user.username} is now ${next ? 'active' : 'inactive'}.`).then((ok) => { if (!ok) setActive(!next); });
+        }} /> active</label>
       </td>
       <td>
         {changing ? (
@@ -79,6 +85,7 @@ function AddUserForm({ roles, client, onAdded }: { roles: RoleRecord[]; client: 
   );
 }
 
+/** Keyed by role id only: the reload after a save must not remount it (its success message and ticks stay). */
 function RoleEditor({ role, schema, client, onSaved }: { role: RoleRecord; schema: DescribeAll; client: ApiClient; onSaved: () => void }) {
   const [rows, setRows] = useState<PermissionRow[]>(() => permissionRows(role, schema));
   const action = useAction();
@@ -137,7 +144,7 @@ function RolesPanel({ client, roles, users, reload }: { client: ApiClient; roles
                 <ConfirmButton small label="Drop" question={`Drop role ${r.role}?`} confirmLabel={`Drop ${r.role}`} disabled={holders > 0 || action.busy}
                   onConfirm={() => action.run(async () => { const res = await client.call({ operation: 'drop_role', id: r.id }); reload(); return messageOf(res, 'Role dropped.'); })} />
               </div>
-              {selected === r.id && current && schema.data ? <RoleEditor key={`${r.id}-${r.__updatedtime__ ?? 0}`} role={current} schema={schema.data} client={client} onSaved={reload} /> : null}
+              {selected === r.id && current && schema.data ? <RoleEditor key={r.id} role={current} schema={schema.data} client={client} onSaved={reload} /> : null}
               {selected === r.id && schema.loading ? <Loading label="Reading tables…" /> : null}
             </li>
           );
