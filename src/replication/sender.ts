@@ -16,7 +16,7 @@ import { FRAME_TYPES, type AckMessage, type BatchMessage, type SnapshotInfo, typ
 
 export type SendState = 'waiting' | 'syncing' | 'resync_required' | 'streaming' | 'stalled' | 'error' | 'closed';
 
-/** Resyncs in a row (none followed by a streamed log entry) before the stream gives up. */
+/** Resyncs in a row (none followed by a streamed log entry) after which retention is reported as too small. */
 export const MAX_CONSECUTIVE_RESYNCS = 3;
 
 type Encode = typeof encodeBatchFrame;
@@ -254,9 +254,15 @@ export class Sender {
       // Retention (age/count limits) removed entries this stream had not sent yet. A resync
       // that ends at or after the trim cannot trigger another by itself: if one does (nothing
       // streamed in between and the trim did not move), that is a bug, reported and not repeated.
-      if (this.#resyncRun > 0 && (this.#lastResyncTrim === trimmed || this.#resyncRun >= MAX_CONSECUTIVE_RESYNCS)) {
-        this.#giveUp(`resync loop detected: ${this.#resyncRun} resync(s) in a row ended at position ${this.#nextAfter}, below the change log trimmed through ${trimmed}; the stream is stopped (reconnect to retry)`);
+      if (this.#resyncRun > 0 && this.#lastResyncTrim === trimmed) {
+        this.#giveUp(`resync loop detected: a resync ended at position ${this.#nextAfter}, below the change log trimmed through ${trimmed}, which did not move; the stream is stopped (reconnect to retry)`);
         return null;
+      }
+      // The trim moved again before anything was streamed: legitimate (entries really were
+      // removed), but retention is too small for this stream; say so once per run.
+      if (this.#resyncRun + 1 === MAX_CONSECUTIVE_RESYNCS) {
+        this.#deps.logger.warn({ peer, database: this.db, table: this.table, resyncs: this.#resyncRun + 1 }, 'retention keeps trimming ahead of this stream; raise clustering.retention.maxEntries / maxAgeMs');
+        this.#deps.notice(this.db, this.table, 'resync_required', `${this.#resyncRun + 1} resyncs in a row: retention trims the change log faster than this stream catches up; raise clustering.retention.maxEntries or maxAgeMs on the publisher`);
       }
       this.#deps.logger.warn({ peer, database: this.db, table: this.table, position: this.#nextAfter, trimmedThrough: trimmed }, 'change log trimmed ahead of a live stream; starting a non-destructive resync');
       this.#deps.notice(this.db, this.table, 'resync_required', `the change log was trimmed through ${trimmed} before position ${this.#nextAfter} was sent; resyncing current rows`);
