@@ -67,7 +67,7 @@ export function canonicalRow(row: SensorRow): string {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-function randomSource(seed: number): () => number {
+export function randomSource(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -136,17 +136,8 @@ export class Replication {
    */
   async reconnectAll(inbound: boolean): Promise<void> {
     if (!this.enabled || this.#stopped || !this.#listener) return;
-    const closing: Promise<void>[] = [];
-    const waitClosed = (s: Session) => Promise.race([s.done, new Promise<void>((resolve) => setTimeout(resolve, 3000).unref())]);
-    for (const o of this.#outbound.values()) {
-      o.stopped = true;
-      if (o.timer) clearTimeout(o.timer);
-      o.dialing?.abort();
-      if (o.session) { o.session.close(CLOSE_CODES.SHUTDOWN, 'clustering restarting'); closing.push(waitClosed(o.session)); }
-    }
+    await this.#closeLinks('clustering restarting', inbound);
     this.#outbound.clear();
-    if (inbound) for (const s of this.#inbound.values()) { s.close(CLOSE_CODES.SHUTDOWN, 'clustering restarting'); closing.push(waitClosed(s)); }
-    await Promise.all(closing);
     if (this.#stopped) return;
     for (const node of this.peers.list()) this.#startOutbound(node);
     this.#logger.info({ nodes: this.#outbound.size, inbound }, 'clustering restarted: node list reloaded');
@@ -219,18 +210,26 @@ export class Replication {
     this.#stopped = true;
     if (this.#retentionTimer) { clearTimeout(this.#retentionTimer); clearInterval(this.#retentionTimer); }
     await this.#retentionRunning?.catch(() => undefined);
+    await this.#closeLinks('node shutting down', true);
+    await Promise.all([...this.#pending]);
+    await this.#listener?.close();
+  }
+
+  /**
+   * Stops every dialler and closes its link (and the links peers dialled, with `inbound`) with
+   * SHUTDOWN and a reason; waits up to 3 s per link for it to close.
+   */
+  async #closeLinks(reason: string, inbound: boolean): Promise<void> {
     const closing: Promise<void>[] = [];
     const waitClosed = (s: Session) => Promise.race([s.done, new Promise<void>((resolve) => setTimeout(resolve, 3000).unref())]);
     for (const o of this.#outbound.values()) {
       o.stopped = true;
       if (o.timer) clearTimeout(o.timer);
       o.dialing?.abort();
-      if (o.session) { o.session.close(CLOSE_CODES.SHUTDOWN, 'node shutting down'); closing.push(waitClosed(o.session)); }
+      if (o.session) { o.session.close(CLOSE_CODES.SHUTDOWN, reason); closing.push(waitClosed(o.session)); }
     }
-    for (const s of this.#inbound.values()) { s.close(CLOSE_CODES.SHUTDOWN, 'node shutting down'); closing.push(waitClosed(s)); }
+    if (inbound) for (const s of this.#inbound.values()) { s.close(CLOSE_CODES.SHUTDOWN, reason); closing.push(waitClosed(s)); }
     await Promise.all(closing);
-    await Promise.all([...this.#pending]);
-    await this.#listener?.close();
   }
 
   /** Keeps background writes visible to stop(), which waits for them before the store closes. */

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultProxy } from '../../../src/demo/fault-proxy.js';
+import { randomSource } from '../../../src/demo/fleet.js';
 import { freePorts, launchNode, type DemoNode } from '../../../src/demo/node-launcher.js';
 import { OpsClient } from '../../../src/demo/ops-client.js';
 
@@ -43,18 +44,6 @@ const NODE_ENV = {
   LOG_LEVEL: 'warn', CLUSTERING_HEARTBEATMS: '200', CLUSTERING_RECONNECT_MINMS: '50', CLUSTERING_RECONNECT_MAXMS: '400',
   CLUSTERING_RETENTION_MAXENTRIES: '1000', CLUSTERING_RETENTION_INTERVALMS: '300', CLUSTERING_BATCH_MAXROWS: '500',
 };
-
-/** mulberry32: small, seeded, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Member {
   name: string;
@@ -104,7 +93,7 @@ function compare(model: Model, actual: Map<string, number>): { lost: string[]; e
 
 /** Runs the rounds; always stops its processes and removes its data. */
 export async function runFaultRounds(opts: FaultRoundsOptions): Promise<FaultRoundsReport> {
-  const rnd = prng(opts.seed);
+  const rnd = randomSource(opts.seed);
   const log = opts.log ?? (() => undefined);
   const perRound = opts.rowsPerRound ?? 400;
   const settleMs = opts.settleMs ?? 90_000;
