@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { applyServerLimits } from './server-limits.js';
 import { createUpgradeAcceptor, offersMqtt, type WebSocket } from './websocket-upgrade.js';
 
 export interface HttpPortHandlers {
@@ -40,13 +41,7 @@ export function createHttpPort(opts: HttpPortOptions): HttpPort {
     if (handlers.metrics && (url === '/metrics' || url.startsWith('/metrics?')) && (req.method === 'GET' || req.method === 'HEAD')) return handlers.metrics(req, res);
     handlers.rest(req, res);
   });
-  server.keepAliveTimeout = opts.keepAliveTimeout;
-  server.headersTimeout = opts.keepAliveTimeout + 5000;
-  server.requestTimeout = 0;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"Bad Request"}');
-    else socket.destroy();
-  });
+  applyServerLimits(server, opts.keepAliveTimeout);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (offersMqtt(req)) {

@@ -11,6 +11,7 @@ import type { Body, OperationContext, Services } from '../operations/context.js'
 import type { OperationRegistry } from '../operations/registry.js';
 import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
 import { errorResponse } from './error-response.js';
+import { applyServerLimits } from './server-limits.js';
 import type { StudioFiles } from './studio-static.js';
 
 export interface OperationsServerOptions {
@@ -149,13 +150,7 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
     req.resume();
     send(res, 404, NOT_FOUND, extra);
   });
-  server.keepAliveTimeout = opts.keepAliveTimeout;
-  server.headersTimeout = opts.keepAliveTimeout + 5000;
-  server.requestTimeout = 0;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"Bad Request"}');
-    else socket.destroy();
-  });
+  applyServerLimits(server, opts.keepAliveTimeout);
   Object.defineProperty(server, 'inFlight', { get: () => inFlight });
   return server;
 }

@@ -77,3 +77,20 @@ test('many concurrent bad requests never take the node down', async () => {
   }
   assert.equal((await s.op({ operation: 'describe_all' })).status, 200);
 });
+
+test('a request that is not HTTP gets a JSON 400 and a closed connection, on the operations port and the HTTP port', async () => {
+  const { connect } = await import('node:net');
+  const garbage = (port: number) => new Promise<string>((resolve, reject) => {
+    let out = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write('THIS IS NOT HTTP\r\n\r\n'));
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => { out += d; });
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+  });
+  for (const port of [s.ports.operations.port, s.ports.http.port]) {
+    const answer = await garbage(port);
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/, `port ${port}`);
+    assert.ok(answer.endsWith('{"error":"Bad Request"}'), `port ${port}: ${answer}`);
+  }
+});
