@@ -59,6 +59,26 @@ async function start(m: Member): Promise<void> {
   m.node = await launchNode({ nodeName: m.name, rootPath: m.root, admin: ADMIN, cluster: CLUSTER, ports: m.ports, env: NODE_ENV, startTimeoutMs: 60_000 });
 }
 
+/**
+ * First start of every node. A free port can be taken by another process between freePorts() and the bind, so a
+ * node refused for a port in use gets fresh ports once (later restarts reuse the ports it held). Every start is
+ * awaited before a failure is reported, so the caller's cleanup sees every node that did start.
+ */
+async function startAll(members: Member[]): Promise<void> {
+  const first = async (m: Member) => {
+    try {
+      await start(m);
+    } catch (err) {
+      if (!/already in use/.test(String(err))) throw err;
+      m.ports = (await freePorts(4)) as Member['ports'];
+      m.ops = new OpsClient(`http://127.0.0.1:${m.ports[0]}/`, ADMIN.user, ADMIN.password);
+      await start(m);
+    }
+  };
+  const failed = (await Promise.allSettled(members.map(first))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 async function call(m: Member, body: Record<string, unknown>): Promise<any> {
   try {
     return await m.ops.call(body, 60_000);
@@ -110,7 +130,7 @@ export async function runFaultRounds(opts: FaultRoundsOptions): Promise<FaultRou
   const sensor: Model = new Map(), configs: Model = new Map(), shared: Model = new Map();
   let seq = 0;
   try {
-    await Promise.all(members.map(start));
+    await startAll(members);
     for (const e of edges) proxies.push(await FaultProxy.start({ targetPort: e.ports[1] }));
     for (const m of members) {
       await call(m, { operation: 'create_database', database: 'default' }).catch(() => undefined);
