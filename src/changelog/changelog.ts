@@ -66,7 +66,10 @@ export class ChangeLog {
   /**
    * Appends one entry and returns its seq; call inside the write transaction that changes the
    * data. Positional arguments keep the per-row hot path free of object copies. Pass the seq
-   * returned for a transaction's first entry as `txn` for its later entries.
+   * returned for a transaction's first entry as `txn` for its later entries. `originSeq` 0 means
+   * "none given": a local write takes its own seq; a replicated row without one (a snapshot row
+   * of a resync) keeps 0, never this node's position, which would mean nothing in the origin's
+   * log (issue 8: relayed on, it made a hub skip the origin's later rows).
    */
   append(database: string, table: string, hlc: number, origin: string, originSeq: number, op: ChangeOp, key: PrimaryKey, record: RecordData | null, user: string | null, txn = 0): number {
     // Counters first: a table seen for the first time is counted before this entry exists.
@@ -79,7 +82,7 @@ export class ChangeLog {
     // One key and one value array for every entry: the store encodes them before put returns.
     const k = this.#key, v = this.#value;
     k[0] = database; k[1] = table; k[2] = seq;
-    v[0] = hlc; v[1] = origin; v[2] = originSeq || seq; v[3] = CHANGE_OP_CODES[op]; v[4] = key; v[5] = record; v[6] = user;
+    v[0] = hlc; v[1] = origin; v[2] = originSeq || (origin === this.nodeName ? seq : 0); v[3] = CHANGE_OP_CODES[op]; v[4] = key; v[5] = record; v[6] = user;
     // txn: the seq of the first entry of the same write transaction (absent on that first entry)
     if (txn) v[7] = txn;
     else if (v.length > 7) v.length = 7;

@@ -24,6 +24,8 @@ export interface ApplyDeps {
   link: string;
   /** This node's name (entries from here are never applied again). */
   self: string;
+  /** The peer's name: only its own entries raise the applied origin sequence (conflict.ts). */
+  peer: string;
 }
 
 export interface ApplyResult {
@@ -68,10 +70,10 @@ export function cursorAfter(header: BatchHeader): Cursor {
  * transaction. Resolves once that transaction is durable.
  */
 export async function applyBatch(deps: ApplyDeps, header: BatchHeader, entries: ChangeEntry[], opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const { records, cursors, link, self } = deps;
+  const { records, cursors, link, self, peer } = deps;
   const { db, table } = header;
   const memo = opts.memo;
-  const { fresh, highest, duplicates } = selectFresh(entries, self, (origin) => memo?.get(origin) ?? cursors.applied(origin, db, table));
+  const { fresh, highest, duplicates } = selectFresh(entries, self, peer, (origin) => memo?.get(origin) ?? cursors.applied(origin, db, table));
   if (memo) for (const [o, v] of highest) memo.set(o, v);
   const next = cursorAfter(header);
   let positioned = true;

@@ -4,7 +4,8 @@
  * with at most maxInFlight unacknowledged batches; starts with an initial sync (or a
  * non-destructive resync when the peer fell behind the retained log) that sends the table's
  * current rows and tombstones with their versions, then streams from the log position
- * recorded before the scan. Never sends an entry whose origin is the peer itself.
+ * recorded before the scan. Never streams an entry whose origin is the peer itself; only an
+ * initial sync's scan includes the peer's own rows (it may have lost them in a local drop).
  */
 import type { ChangeEntry, PrimaryKey } from '../changelog/entry.js';
 import { hlcToMillis } from '../changelog/hlc.js';
@@ -306,12 +307,17 @@ export class Sender {
     const entries: ChangeEntry[] = [];
     let scanned = 0;
     const scanCap = limit * 10;
+    // An initial sync sends every row, the peer's own included: a peer that starts without a
+    // cursor may have lost them (a local drop of a both-ways table). A resync of a peer that fell
+    // behind the log leaves out its own rows, which it still holds. Rows it holds already are
+    // no-ops there (last-writer-wins on equal versions).
+    const skip = snap.resync ? peer : undefined;
     if (!snap.tombstones) {
       let exhausted = true;
       for (const r of records.scanVersions(def, snap.lastKey ?? undefined)) {
         if (typeof r.key !== 'string' && typeof r.key !== 'number') continue;
         snap.lastKey = r.key;
-        if (r.origin !== peer && r.hlc >= since) entries.push({ seq: 0, hlc: r.hlc, origin: r.origin, originSeq: 0, database: this.db, table: this.table, op: 'upsert', key: r.key, record: r.record, user: null });
+        if (r.origin !== skip && r.hlc >= since) entries.push({ seq: 0, hlc: r.hlc, origin: r.origin, originSeq: 0, database: this.db, table: this.table, op: 'upsert', key: r.key, record: r.record, user: null });
         if (entries.length >= limit || ++scanned >= scanCap) { exhausted = false; break; }
       }
       if (exhausted) snap.tombstones = true;
@@ -322,7 +328,7 @@ export class Sender {
         if (snap.tombAfter !== undefined && key === snap.tombAfter) continue;
         if (typeof key !== 'string' && typeof key !== 'number') continue;
         snap.tombAfter = key as PrimaryKey;
-        if (value[1] !== peer && value[0] >= since) entries.push({ seq: 0, hlc: value[0], origin: value[1], originSeq: 0, database: this.db, table: this.table, op: 'delete', key: key as PrimaryKey, record: null, user: null });
+        if (value[1] !== skip && value[0] >= since) entries.push({ seq: 0, hlc: value[0], origin: value[1], originSeq: 0, database: this.db, table: this.table, op: 'delete', key: key as PrimaryKey, record: null, user: null });
         if (entries.length >= limit || ++scanned >= scanCap) { exhausted = false; break; }
       }
       if (exhausted) {

@@ -171,7 +171,7 @@ export class Session {
   #openReceiver(s: Subscription): void {
     const { records, cursors, self, logger } = this.#deps;
     const r = new Receiver({
-      records, cursors, link: this.link, self,
+      records, cursors, link: this.link, self, peer: this.peer,
       send: (frame) => this.connection.send(frame),
       encodeAck: (a) => encodeControl({ type: FRAME_TYPES.ACK, ...a }),
       onError: (err) => {

@@ -130,6 +130,30 @@ test('a subscribed table dropped locally is shown as dropped_locally and recreat
   assert.match(hq.logs(), /dropped locally; recreating it/);
 });
 
+test('a both-ways table dropped locally comes back whole, this node\'s own rows included', async (t) => {
+  const edge = await startClusterNode(t, { name: 'edge' });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  for (const n of [edge, hq]) {
+    await n.op({ operation: 'create_database', database: 'default' });
+    await n.op({ operation: 'create_table', database: 'default', table: 'shared', primary_key: 'id' });
+  }
+  assert.equal((await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: 'default:shared', subscribe: true, publish: true }] })).status, 200);
+  await waitFor(async () => (await subStatus(hq, 'edge', 'default:shared', 'outbound_connections'))?.state === 'streaming', { what: 'streaming' });
+  await hq.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'hq-1' }, { id: 'hq-2' }] });
+  await edge.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'edge-1' }, { id: 'edge-2' }, { id: 'edge-3' }] });
+  await waitForCount(hq.op, 'default', 'shared', 5);
+  await waitForCount(edge.op, 'default', 'shared', 5);
+  assert.equal((await hq.op({ operation: 'drop_table', database: 'default', table: 'shared' })).status, 200);
+  // The resync brings back every row the publisher holds: the rows hq wrote itself as well as edge's.
+  await waitForCount(hq.op, 'default', 'shared', 5, 20_000, 'hq whole again');
+  assert.deepEqual(await rowsOf(hq.op, 'default', 'shared'), await rowsOf(edge.op, 'default', 'shared'));
+  // And it streams both ways afterwards.
+  await hq.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'hq-3' }] });
+  await edge.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'edge-4' }] });
+  await waitForCount(edge.op, 'default', 'shared', 7);
+  await waitForCount(hq.op, 'default', 'shared', 7);
+});
+
 test('with recreateDroppedTables off, a local drop pauses the subscription until the table is created again', async (t) => {
   const { edge, hq } = await edgeAndHq(t, { 'clustering.recreateDroppedTables': 'false' });
   await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 6) });

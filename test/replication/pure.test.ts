@@ -32,11 +32,25 @@ test('conflict rule: greater hlc wins, then greater origin; equal versions do no
 const e = (origin: string, originSeq: number): ChangeEntry => ({ seq: 1, hlc: 1, origin, originSeq, database: 'd', table: 't', op: 'upsert', key: 1, record: {}, user: null });
 
 test('receiver skips its own entries and entries at or below the applied origin sequence', () => {
-  const applied: Record<string, number> = { edge: 10 };
-  const r = selectFresh([e('edge', 9), e('edge', 10), e('edge', 11), e('hq', 3), e('region', 1), e('region', 1), e('edge', 12), e('x', 0), e('x', 0)], 'hq', (o) => applied[o] ?? 0);
-  assert.deepEqual(r.fresh.map((x) => `${x.origin}:${x.originSeq}`), ['edge:11', 'region:1', 'edge:12', 'x:0', 'x:0']);
+  const applied: Record<string, number> = { edge: 10, region: 5 };
+  const r = selectFresh([e('edge', 9), e('edge', 10), e('edge', 11), e('hq', 3), e('region', 4), e('region', 6), e('region', 6), e('edge', 12), e('x', 0), e('x', 0)], 'hq', 'edge', (o) => applied[o] ?? 0);
+  assert.deepEqual(r.fresh.map((x) => `${x.origin}:${x.originSeq}`), ['edge:11', 'region:6', 'region:6', 'edge:12', 'x:0', 'x:0']);
   assert.equal(r.duplicates, 4);
-  assert.deepEqual([...r.highest], [['edge', 12], ['region', 1]]);
+  // Only the peer's own entries raise its mark: entries it relays from others are checked against theirs (region:4
+  // is skipped) but leave them alone, and go to the last-writer-wins check.
+  assert.deepEqual([...r.highest], [['edge', 12]]);
+});
+
+test('a relayed entry with a large origin sequence never raises the origin\'s mark (issue 8: rows skipped after a resync)', () => {
+  const applied: Record<string, number> = { edge2: 40 };
+  // From edge1: a row of edge2 carrying a big sequence that did not come from edge2's log.
+  const relayed = selectFresh([e('edge2', 3001)], 'hq', 'edge1', (o) => applied[o] ?? 0);
+  assert.equal(relayed.fresh.length, 1);
+  assert.equal(relayed.highest.size, 0);
+  // edge2's next rows, straight from edge2, are fresh.
+  const direct = selectFresh([e('edge2', 41), e('edge2', 42)], 'hq', 'edge2', (o) => applied[o] ?? 0);
+  assert.equal(direct.fresh.length, 2);
+  assert.deepEqual([...direct.highest], [['edge2', 42]]);
 });
 
 test('subscriptions parse in the 3.x and 4.x shapes and reject bad input', () => {

@@ -14,7 +14,7 @@ function entries(origin: string, from: number, n: number): ChangeEntry[] {
 test('receiver ignores a batch it has already applied (same batch delivered twice changes nothing)', async (t) => {
   const n = await startClusterNode(t, { name: 'recv', clustering: false });
   const { records, changelog } = n.node.services;
-  const deps = { records, cursors: n.replication.cursors, link: 'in:edge', self: 'recv' };
+  const deps = { records, cursors: n.replication.cursors, link: 'in:edge', self: 'recv', peer: 'edge' };
   const batch = entries('edge', 1, 50);
   const header = { db: 'd', table: 't', hash: 'id', id: 1, last: 1050 };
   const first = await applyBatch(deps, header, batch);

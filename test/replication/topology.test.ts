@@ -119,3 +119,46 @@ test('a peer behind the retained log is reported resync_required and resynced wi
   assert.match(edge.logs(), /non-destructive resync/);
   assert.equal(await count(edge.op, 'default', 'sensor_data'), 3099);
 });
+
+// Issue 8, the fault-rounds bug: a row that reached a node by a resync carries no origin sequence. It used to be
+// logged there with that node's own log position as its origin sequence; relayed back to the hub under the
+// writer's name, that number raised the hub's "already applied" mark for the writer, and the writer's next rows
+// (with smaller, real sequences) were skipped as duplicates: lost on the hub and everywhere behind it.
+test('a row resynced to one edge and relayed back never makes the hub skip the writer\'s later rows', async (t) => {
+  const hq = await startClusterNode(t, { name: 'hq' });
+  const e1 = await startClusterNode(t, { name: 'edge1' });
+  const e2 = await startClusterNode(t, { name: 'edge2' });
+  for (const n of [hq, e1, e2]) {
+    await n.op({ operation: 'create_database', database: 'default' });
+    await n.op({ operation: 'create_table', database: 'default', table: 'shared', primary_key: 'id' });
+  }
+  const both = [{ channel: 'default:shared', subscribe: true, publish: true }];
+  for (const e of [e1, e2]) {
+    assert.equal((await e.op({ operation: 'add_node', name: 'hq', host: '127.0.0.1', port: hq.clusteringPort, subscriptions: both })).status, 200);
+    await waitFor(async () => (await subStatus(e, 'hq', 'default:shared', 'outbound_connections'))?.state === 'streaming', { what: `${e.name} streaming` });
+  }
+  // edge1's log positions run far ahead of edge2's (another, unsubscribed table).
+  await e1.op({ operation: 'create_table', database: 'default', table: 'filler', primary_key: 'id' });
+  await e1.op({ operation: 'insert', database: 'default', table: 'filler', records: sensorRows(0, 3000) });
+  await e1.stop();
+  // While edge1 is away, edge2 writes; hq's log of the table is purged, so edge1 comes back through a resync.
+  assert.equal((await e2.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'e2-a', v: 1 }, { id: 'e2-a2', v: 1 }] })).status, 200);
+  await waitForCount(hq.op, 'default', 'shared', 2);
+  assert.equal((await hq.op({ operation: 'purge_stream', database: 'default', table: 'shared' })).status, 200);
+  const back = await startClusterNode(t, { name: 'edge1', rootPath: e1.rootPath });
+  await waitForCount(back.op, 'default', 'shared', 2, 20_000, 'edge1 resynced');
+  assert.ok((await subStatus(hq, 'edge1', 'default:shared', 'inbound_connections'))?.resyncs >= 1, 'edge1 came back through a resync');
+  // edge1's stream back to hq carries the resynced row; let hq see it (edge1's ack position passes it).
+  const head = back.node.services.changelog.lastSeq('default', 'shared');
+  await waitFor(async () => (await subStatus(hq, 'edge1', 'default:shared', 'inbound_connections'))?.applied_seq >= head, { what: 'hq received edge1\'s log of shared' });
+  // edge2's link is redialled (update_node reconnects), so hq reads its applied mark for edge2 afresh.
+  assert.equal((await e2.op({ operation: 'update_node', name: 'hq', host: '127.0.0.1', port: hq.clusteringPort, subscriptions: both })).status, 200);
+  await waitFor(async () => (await subStatus(e2, 'hq', 'default:shared', 'outbound_connections'))?.state === 'streaming', { what: 'edge2 streaming again' });
+  // edge2's next rows reach hq and edge1.
+  assert.equal((await e2.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'e2-b', v: 2 }, { id: 'e2-c', v: 3 }] })).status, 200);
+  await waitForCount(hq.op, 'default', 'shared', 4, 20_000, 'hq holds edge2\'s later rows');
+  await waitForCount(back.op, 'default', 'shared', 4, 20_000, 'edge1 holds edge2\'s later rows');
+  // The resynced row is logged on edge1 without an origin sequence of its own.
+  const relayed = [...back.node.services.changelog.readAfter('default', 'shared', 0, 100)].find((e) => e.key === 'e2-a');
+  assert.equal(relayed?.originSeq, 0, JSON.stringify(relayed));
+});
