@@ -10,7 +10,7 @@ import { startClusterNode } from './helpers/cluster.js';
 
 const LIMITS = { maxRows: 100, maxBytes: 1 << 20, lingerMs: 0, maxInFlight: 4 };
 
-function sender(n: Awaited<ReturnType<typeof startClusterNode>>, trimmed: () => number, t: import('node:test').TestContext) {
+function sender(n: Awaited<ReturnType<typeof startClusterNode>>, trimmed: () => number, t: import('node:test').TestContext, onBatch?: (header: { last: number; snap?: { at: number; done: boolean } }) => void) {
   const cursors = {
     trimmed, acked: () => undefined, counters: () => ({}), setAcked: async () => undefined, putCounters: async () => undefined,
   } as unknown as CursorStore;
@@ -23,6 +23,7 @@ function sender(n: Awaited<ReturnType<typeof startClusterNode>>, trimmed: () => 
     send: (frame) => {
       sends++;
       const f = decodeFrame(frame);
+      if (f.type === FRAME_TYPES.BATCH) onBatch?.(f.header as never);
       if (f.type === FRAME_TYPES.BATCH) queueMicrotask(() => s.onAck({ type: FRAME_TYPES.ACK, db: 'd', table: 't', id: f.header.id, last: f.header.last }));
     },
   }, { type: FRAME_TYPES.SUB, db: 'd', table: 't', after: null });
@@ -52,4 +53,24 @@ test('a resync that ends below a trim that did not move is detected, reported an
   s.kick();
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(sends(), sent, 'nothing more is sent once the loop was detected');
+});
+
+test('a trim that keeps moving ahead of the stream resyncs again each time, warns once retention is too small, and then streams', async (t) => {
+  const n = await table(t);
+  // Each time a resync (or the initial sync) finishes, retention has trimmed past its end again, four times.
+  let trim = 0, moves = 0;
+  const { s, notices } = sender(n, () => trim, t, (h) => {
+    if (h.snap?.done && moves < 4) { moves++; trim = h.snap.at + 10 * moves; }
+  });
+  s.start();
+  await waitFor(() => moves === 4 && s.state === 'streaming', { what: 'streaming once the trim stops moving' });
+  assert.equal(s.resyncs, 4, 'one resync per move of the trim, none more');
+  assert.equal(s.error ?? null, null, 'a moving trim is not a loop');
+  assert.ok(notices.some(([st, m]) => st === 'resync_required' && /resyncs in a row/.test(m)), JSON.stringify(notices));
+  assert.ok(!notices.some(([st]) => st === 'error'));
+  // Once the trim stays put, nothing starts another resync.
+  s.kick();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(s.resyncs, 4);
+  assert.equal(s.state, 'streaming');
 });
