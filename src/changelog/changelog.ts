@@ -3,6 +3,7 @@
  * transaction as the data, so the log and the tables can never disagree. Replication reads
  * it from durable cursors; read_audit_log / read_transaction_log expose it.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { KvStore, StorageEngine } from '../storage/engine.js';
 import { CHANGE_OP_CODES, decodeEntry, type ChangeEntry, type ChangeOp, type EntryKey, type PrimaryKey, type RecordData, type StoredEntry } from './entry.js';
@@ -31,6 +32,12 @@ export interface CommitEvent {
 export class ChangeLog {
   readonly clock: HybridClock;
   readonly nodeName: string;
+  /**
+   * Identity of this log, made once when the data directory is new. A peer that sees it change
+   * knows this node started over (its data was lost or replaced) and that every position it
+   * kept for it is meaningless now.
+   */
+  readonly logId: string;
   readonly #log: KvStore<StoredEntry>;
   readonly #meta: KvStore<number>;
   /** [database, table, seq] -> ordinal of that entry within its table (every CHECKPOINT-th). */
@@ -61,6 +68,12 @@ export class ChangeLog {
     this.#seq = this.#meta.get('seq') ?? 0;
     this.clock.observe(this.#meta.get('hlc') ?? 0);
     this.#events.setMaxListeners(0);
+    const id = (this.#meta as unknown as KvStore<string>).get('logId');
+    if (typeof id === 'string') this.logId = id;
+    else {
+      this.logId = randomUUID();
+      engine.transactionSync(() => (this.#meta as unknown as KvStore<string>).put('logId', this.logId));
+    }
   }
 
   /**

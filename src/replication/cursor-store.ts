@@ -6,6 +6,7 @@
  *   replication:trimmed [db, table] -> seq                   sender: log trimmed through here
  *   replication:counters [link, db, table, 'send'|'recv'] -> {..} cumulative stream figures
  *   replication:dropped [link, db, table] -> epoch ms          receiver: table dropped locally
+ *   replication:peerlogs peer -> logId                         the peer's change-log identity last seen
  * Receiver positions are written inside the apply transaction (Records.applyRemote `also`),
  * so data and positions can never disagree after a crash.
  */
@@ -32,6 +33,7 @@ export class CursorStore {
   readonly #trimmed: KvStore<number>;
   readonly #counters: KvStore<Counters>;
   readonly #dropped: KvStore<number>;
+  readonly #peerLogs: KvStore<string>;
 
   constructor(engine: StorageEngine) {
     this.#engine = engine;
@@ -41,6 +43,7 @@ export class CursorStore {
     this.#trimmed = engine.openStore<number>('replication:trimmed');
     this.#counters = engine.openStore<Counters>('replication:counters');
     this.#dropped = engine.openStore<number>('replication:dropped');
+    this.#peerLogs = engine.openStore<string>('replication:peerlogs');
   }
 
   cursor(link: string, db: string, table: string): Cursor | undefined {
@@ -113,6 +116,33 @@ export class CursorStore {
   async clearDropped(link: string, db: string, table: string): Promise<void> {
     if (this.#dropped.get([link, db, table]) === undefined) return;
     await this.#engine.transaction(() => this.#dropped.remove([link, db, table]));
+  }
+
+  /**
+   * Records the change-log identity a peer announced at the handshake. When it differs from the
+   * one seen before, the peer's data directory started over: its log positions begin again at 0,
+   * below every cursor and applied mark kept for it, so those are forgotten (both links' stream
+   * positions and the peer's applied origin sequences; cumulative counters stay). The next SUBs
+   * then ask for a full initial sync both ways. Synchronous: it runs before the link's first SUB.
+   * Returns true when positions were forgotten.
+   */
+  notePeerLog(peer: string, logId: string | undefined): boolean {
+    if (logId === undefined) return false; // an older peer: nothing to compare
+    const known = this.#peerLogs.get(peer);
+    if (known === logId) return false;
+    const reset = known !== undefined;
+    this.#engine.transactionSync(() => {
+      if (reset) {
+        for (const link of [`in:${peer}`, `out:${peer}`]) {
+          for (const store of [this.#cursors, this.#acked, this.#dropped] as KvStore<unknown>[]) {
+            for (const key of store.getKeys({ start: [link], end: [link, '\uffff'] })) store.remove(key);
+          }
+        }
+        for (const key of this.#applied.getKeys({ start: [peer], end: [peer, '\uffff'] })) this.#applied.remove(key);
+      }
+      this.#peerLogs.put(peer, logId);
+    });
+    return reset;
   }
 
   /** Forgets every position of a link (node removed) or of some of its tables. */

@@ -74,8 +74,15 @@ export class Session {
     this.#handshakeTimer = setTimeout(() => this.close(CLOSE_CODES.HANDSHAKE_FAILED, 'handshake timed out'), Math.max(10_000, deps.heartbeatMs * 2));
     this.#handshakeTimer.unref();
     if (this.direction === 'out') {
-      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire), tables: this.#ownTables(), ...(opts.added !== undefined ? { added: opts.added } : {}) };
+      const hello: HelloMessage = { type: FRAME_TYPES.HELLO, node: deps.self, subs: this.subscriptions.map(toWire), tables: this.#ownTables(), log: deps.records.changelog.logId, ...(opts.added !== undefined ? { added: opts.added } : {}) };
       connection.send(encodeControl(hello));
+    }
+  }
+
+  /** The peer's log identity changed (its data started over): forget what we kept for it, before any SUB. */
+  #notePeerLog(logId: string | undefined): void {
+    if (this.#deps.cursors.notePeerLog(this.peer, logId)) {
+      this.#deps.logger.warn({ peer: this.peer }, 'peer started a new change log (its data directory is new): forgot its stream positions; full initial sync both ways');
     }
   }
 
@@ -112,7 +119,8 @@ export class Session {
           this.subscriptions = f.subs.map(mirrorOf);
           this.peerTables = f.tables ?? null;
           if (this.#deps.onHello && !this.#deps.onHello(this, this.subscriptions, f.added)) return;
-          this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self, tables: this.#ownTables() }));
+          this.#notePeerLog(f.log);
+          this.connection.send(encodeControl({ type: FRAME_TYPES.WELCOME, node: this.#deps.self, tables: this.#ownTables(), log: this.#deps.records.changelog.logId }));
           this.#begin();
           return;
         }
@@ -120,6 +128,7 @@ export class Session {
           if (this.direction !== 'out' || this.isOpen) throw new ProtocolError('unexpected WELCOME');
           if (f.node !== this.peer) throw new ProtocolError(`dialled '${this.peer}' but reached '${f.node}'`);
           this.peerTables = f.tables ?? null;
+          this.#notePeerLog(f.log);
           this.#begin();
           return;
         case FRAME_TYPES.SUB:

@@ -167,3 +167,38 @@ test('with recreateDroppedTables off, a local drop pauses the subscription until
   await waitForCount(hq.op, 'default', 'sensor_data', 7);
   assert.deepEqual(await rowsOf(hq.op, 'default', 'sensor_data'), await rowsOf(edge.op, 'default', 'sensor_data'));
 });
+
+test('a node whose data directory started over (same name, new disk) gets every table back and its new writes stream', async (t) => {
+  const first = await startClusterNode(t, { name: 'edge' });
+  const hq = await startClusterNode(t, { name: 'hq' });
+  const port = first.clusteringPort;
+  await first.op({ operation: 'create_database', database: 'default' });
+  for (const table of ['sensor_data', 'shared']) {
+    for (const n of [first, hq]) await n.op({ operation: 'create_table', database: 'default', table, primary_key: 'id' });
+  }
+  assert.equal((await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port, subscriptions: [
+    { channel: SENSOR, subscribe: true, publish: false },
+    { channel: 'default:shared', subscribe: true, publish: true },
+  ] })).status, 200);
+  await first.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, 200) });
+  await first.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'edge-1' }, { id: 'edge-2' }] });
+  await hq.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'hq-1' }] });
+  await waitForCount(hq.op, 'default', 'sensor_data', 200);
+  await waitForCount(hq.op, 'default', 'shared', 3);
+  await waitForCount(first.op, 'default', 'shared', 3);
+  // The gateway's disk is replaced: same name, same address, empty data directory.
+  await first.close();
+  const edge = await startClusterNode(t, { name: 'edge', clusteringPort: port });
+  // hq redials it; the new log is noticed and both sides start over with a full sync.
+  await waitForCount(edge.op, 'default', 'shared', 3, 20_000, 'the both-ways table back on the new edge, its own old rows included');
+  // Its new writes (log positions from 1 again) reach hq: nothing is taken for already sent or already applied.
+  await edge.op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+  await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1000, 5) });
+  await edge.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'edge-3' }] });
+  await waitForCount(hq.op, 'default', 'sensor_data', 205, 20_000, 'the new edge\'s sensor rows on hq');
+  await waitForCount(hq.op, 'default', 'shared', 4, 20_000, 'the new edge\'s shared row on hq');
+  // hq's later writes still reach it.
+  await hq.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'hq-2' }] });
+  await waitForCount(edge.op, 'default', 'shared', 5);
+  assert.match(hq.logs(), /peer started a new change log/);
+});

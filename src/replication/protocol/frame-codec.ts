@@ -86,14 +86,15 @@ export function decodeFrame(buf: Uint8Array): DecodedFrame {
       checkSubs(m.subs);
       if (m.added !== undefined && !isNum(m.added)) break;
       if (m.tables !== undefined && !isStrList(m.tables)) break;
-      return { type, node: m.node, subs: m.subs as never, ...(m.added !== undefined ? { added: m.added as number } : {}), ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}) };
+      if (m.log !== undefined && !isStr(m.log)) break;
+      return { type, node: m.node, subs: m.subs as never, ...(m.added !== undefined ? { added: m.added as number } : {}), ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}), ...(m.log !== undefined ? { log: m.log } : {}) };
     case FRAME_TYPES.MANIFEST:
       if (!Array.isArray(m.subs) || (m.removed !== undefined && typeof m.removed !== 'boolean')) break;
       checkSubs(m.subs);
       return { type, subs: m.subs as never, ...(m.removed ? { removed: true } : {}) };
     case FRAME_TYPES.WELCOME:
-      if (!isStr(m.node) || (m.tables !== undefined && !isStrList(m.tables))) break;
-      return { type, node: m.node, ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}) };
+      if (!isStr(m.node) || (m.tables !== undefined && !isStrList(m.tables)) || (m.log !== undefined && !isStr(m.log))) break;
+      return { type, node: m.node, ...(m.tables !== undefined ? { tables: m.tables as string[] } : {}), ...(m.log !== undefined ? { log: m.log } : {}) };
     case FRAME_TYPES.SUB:
       if (!isStr(m.db) || !isStr(m.table) || !(m.after === null || isNum(m.after))) break;
       if (m.since !== undefined && !isNum(m.since)) break;

@@ -47,6 +47,8 @@ export interface HelloMessage {
   added?: number;
   /** The dialler's tables as `database:table` (shown to the acceptor's users to pick channels). */
   tables?: string[];
+  /** The dialler's change-log identity (changes only when its data directory started over). */
+  log?: string;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface WelcomeMessage {
   node: string;
   /** The acceptor's tables as `database:table`. */
   tables?: string[];
+  /** The acceptor's change-log identity. */
+  log?: string;
 }
 
 /**
