@@ -10,6 +10,7 @@ import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
 import { runSinkBench } from './sink.js';
 import { runSqlBench } from './sql.js';
+import { runStartBench } from './start.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
 const quick = values.quick ?? false;
@@ -24,6 +25,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   sink: () => runSinkBench({ quick, runs }),
   // FerryDB, the bare node:http + LMDB ceiling and a durable PostgreSQL 15, interleaved, with ratios (issue 14)
   compare: () => runCompare({ rounds: runs, records: quick ? 20_000 : 100_000, clients: 16, durationS: quick ? 3 : 10 }),
+  // start-to-ready, empty and with 10 million rows (issue 14 target 4)
+  start: () => runStartBench({ runs, rows: quick ? 200_000 : 10_000_000 }),
   sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
 };
 

@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { DbError } from '../errors/db-error.js';
-import { CONFIG_FILE_NAME } from './read-sources.js';
+import { CONFIG_FILE_NAME, yamlLibrary } from './read-sources.js';
 import { SETTINGS } from './schema.js';
 
 /** The config file a node started from its root path reads (HDB_CONFIG aside). */
@@ -19,9 +19,10 @@ export function configFileOf(rootPath: string): string {
 /** Sets `path` (a dotted setting path from the schema) to `value` in the YAML file at `file`. */
 export function writeSetting(file: string, path: string, value: unknown): void {
   if (!SETTINGS.some((d) => d.path === path)) throw new DbError('INTERNAL', `unknown setting '${path}'`);
+  const { Document: YamlDocument, parseDocument } = yamlLibrary();
   const parsed = parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : '');
   if (parsed.errors.length) throw new DbError('VALIDATION_FAILED', `${file} is not valid YAML: ${parsed.errors[0]!.message}`);
-  const doc: Document = parsed.contents === null ? new Document({}) : parsed;
+  const doc: Document = parsed.contents === null ? new YamlDocument({}) : parsed;
   doc.setIn(path.split('.'), doc.createNode(value));
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, doc.toString());
