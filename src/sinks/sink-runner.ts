@@ -6,13 +6,12 @@
  * the table's rows and tombstones. One batch is in memory at a time; a failing target makes the
  * runner back off and retry from the target's committed cursor, so nothing is lost or doubled.
  */
-import type { ChangeEntry } from '../changelog/entry.js';
 import { hlcToMillis } from '../changelog/hlc.js';
 import type { SinkDefinition } from '../config/sink-settings.js';
 import { parseTargetName } from '../config/sink-settings.js';
 import type { Logger } from '../log/logger.js';
 import type { Records } from '../records/records.js';
-import { backoffMs, collapseEntries, isInsertOnly } from './rows.js';
+import { backoffMs, BatchCollector } from './rows.js';
 import type { CopyState, Progress, SinkRow, SinkTarget, TargetTable } from './target.js';
 import { TargetError } from './target.js';
 
@@ -292,14 +291,13 @@ export class SinkRunner {
   /** Up to batchRows log entries after a position, collapsed; null when there are none. */
   #readBatch(t: TableRun, after: number, prepare: boolean): Batch | null {
     const { records, target } = this.#o;
-    const entries: ChangeEntry[] = [...records.changelog.readAfter(t.spec.database, t.spec.table, after, this.#o.batchRows)];
-    if (!entries.length) return null;
-    const last = entries[entries.length - 1]!;
-    const rows = collapseEntries(entries);
-    const insertOnly = isInsertOnly(entries);
+    const c = new BatchCollector();
+    records.changelog.scanAfter(t.spec.database, t.spec.table, after, this.#o.batchRows, (seq, v) => c.add(seq, v));
+    if (!c.entries) return null;
+    const rows = c.rows();
     const attributes = t.attributes;
-    const prepared = prepare && target.prepare ? target.prepare({ table: t.spec, rows, attributes, likelyNew: insertOnly }) : null;
-    return { after, lastSeq: last.seq, lastHlc: last.hlc, entries: entries.length, rows, insertOnly, attributes, prepared };
+    const prepared = prepare && target.prepare ? target.prepare({ table: t.spec, rows, attributes, likelyNew: c.insertOnly }) : null;
+    return { after, lastSeq: c.lastSeq, lastHlc: c.lastHlc, entries: c.entries, rows, insertOnly: c.insertOnly, attributes, prepared };
   }
 
   #copyBatch(def: Parameters<Records['scanVersions']>[0], copy: CopyState): { rows: SinkRow[]; next: CopyState | null } {
