@@ -147,6 +147,20 @@ export class ChangeLog {
     }
   }
 
+  /**
+   * Visits up to `limit` entries of one table after a position, in log order, with the stored
+   * value as it is (no ChangeEntry built: for consumers reading many entries, e.g. sinks). The
+   * value array and its record belong to the caller. Returns how many entries were visited.
+   */
+  scanAfter(database: string, table: string, afterSeq: number, limit: number, visit: (seq: number, value: StoredEntry) => void): number {
+    let n = 0;
+    for (const { key, value } of this.#log.getRange({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ], limit, snapshot: false })) {
+      visit((key as EntryKey)[2], value);
+      n++;
+    }
+    return n;
+  }
+
   /** Entries of one table, newest first when reverse is set. */
   *readTable(database: string, table: string, options: { reverse?: boolean; limit?: number } = {}): Generator<ChangeEntry> {
     const start: EntryKey = [database, table, options.reverse ? MAX_SEQ : 0];

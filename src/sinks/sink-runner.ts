@@ -6,13 +6,12 @@
  * the table's rows and tombstones. One batch is in memory at a time; a failing target makes the
  * runner back off and retry from the target's committed cursor, so nothing is lost or doubled.
  */
-import type { ChangeEntry } from '../changelog/entry.js';
 import { hlcToMillis } from '../changelog/hlc.js';
 import type { SinkDefinition } from '../config/sink-settings.js';
 import { parseTargetName } from '../config/sink-settings.js';
 import type { Logger } from '../log/logger.js';
 import type { Records } from '../records/records.js';
-import { backoffMs, collapseEntries, isInsertOnly } from './rows.js';
+import { backoffMs, BatchCollector } from './rows.js';
 import type { CopyState, Progress, SinkRow, SinkTarget, TargetTable } from './target.js';
 import { TargetError } from './target.js';
 
@@ -37,6 +36,21 @@ interface TableRun {
   typeMismatches: number;
   lastWriteAt: number | null;
   lastLagMs: number;
+  /** The next batch, read (and encoded when the target can) while the previous one was being written. */
+  ahead: Batch | null;
+}
+
+/** One streaming batch: the collapsed rows of the log entries after `after`, through `lastSeq`. */
+interface Batch {
+  after: number;
+  lastSeq: number;
+  lastHlc: number;
+  entries: number;
+  rows: SinkRow[];
+  insertOnly: boolean;
+  /** The catalog attributes the batch was read with (a prepared encoding depends on them). */
+  attributes: readonly string[];
+  prepared: unknown;
 }
 
 export interface RunnerOptions {
@@ -47,6 +61,13 @@ export interface RunnerOptions {
   sourceNode: string;
   batchRows: number;
   retry: { minMs: number; maxMs: number };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class SinkRunner {
@@ -73,7 +94,7 @@ export class SinkRunner {
       const target = (t.target ? parseTargetName(t.target) : null) ?? { schema: t.database, table: t.table };
       return {
         spec: { database: t.database, table: t.table, schema: target.schema, name: target.table, keyAttribute: '', columns: t.columns, createTables: options.definition.createTables },
-        attributes: [], progress: undefined, pendingCopy: null, state: 'waiting', rowsWritten: 0, bytesWritten: 0, batches: 0, copies: 0, resyncs: 0, typeMismatches: 0, lastWriteAt: null, lastLagMs: 0,
+        attributes: [], progress: undefined, pendingCopy: null, state: 'waiting', rowsWritten: 0, bytesWritten: 0, batches: 0, copies: 0, resyncs: 0, typeMismatches: 0, lastWriteAt: null, lastLagMs: 0, ahead: null,
       };
     });
   }
@@ -163,7 +184,7 @@ export class SinkRunner {
         if (!this.#connected) {
           await target.open();
           this.#connected = true;
-          for (const t of this.#tables) t.progress = undefined;
+          for (const t of this.#tables) { t.progress = undefined; t.ahead = null; }
           logger.info({ sink: this.name }, 'sink connected to its target');
         }
         const worked = await this.#step();
@@ -179,6 +200,7 @@ export class SinkRunner {
         this.#retries++;
         this.#lastError = e.message;
         this.#lastErrorAt = Date.now();
+        for (const t of this.#tables) t.ahead = null;
         if (e.kind === 'conflict') {
           // Re-read the committed cursors and carry on (deadlock, or another writer moved it).
           for (const t of this.#tables) { t.progress = undefined; t.pendingCopy = null; }
@@ -235,6 +257,7 @@ export class SinkRunner {
     }
     const copy = t.pendingCopy ?? progress?.copy ?? null;
     if (copy) {
+      t.ahead = null;
       t.state = 'copying';
       const { rows, next } = this.#copyBatch(def, copy);
       const position = progress ? progress.position : 0;
@@ -245,13 +268,36 @@ export class SinkRunner {
       if (!next) logger.info({ sink: this.name, database, table, at: copy.at }, 'sink finished copying a table');
       return true;
     }
-    const entries: ChangeEntry[] = [...log.readAfter(database, table, progress!.position, this.#o.batchRows)];
-    if (!entries.length) { t.state = 'streaming'; t.lastLagMs = 0; return false; }
-    const last = entries[entries.length - 1]!;
-    await this.#write(t, collapseEntries(entries), progress!, { position: last.seq, copy: null }, isInsertOnly(entries));
-    t.lastLagMs = Math.max(0, Date.now() - hlcToMillis(last.hlc));
-    t.state = entries.length >= this.#o.batchRows ? 'catching_up' : 'streaming';
+    // The batch read ahead during the previous write, if it starts at the committed cursor and
+    // was read with the same attributes; else read it now.
+    const ahead = t.ahead;
+    t.ahead = null;
+    const usable = ahead && ahead.after === progress!.position && sameList(ahead.attributes, t.attributes);
+    const batch = usable ? ahead : this.#readBatch(t, progress!.position, false);
+    if (!batch) { t.state = 'streaming'; t.lastLagMs = 0; return false; }
+    const next: Progress = { position: batch.lastSeq, copy: null };
+    let readAhead: Batch | null = null;
+    // Pipelining: while this batch's rows are in flight, read and encode the next one (it is
+    // used only if this write commits; the cursor still moves once per committed transaction).
+    await this.#write(t, batch.rows, progress!, next, batch.insertOnly, batch.prepared, () => {
+      try { readAhead = this.#readBatch(t, next.position, true); } catch { readAhead = null; }
+    });
+    t.ahead = readAhead;
+    t.lastLagMs = Math.max(0, Date.now() - hlcToMillis(batch.lastHlc));
+    t.state = batch.entries >= this.#o.batchRows ? 'catching_up' : 'streaming';
     return true;
+  }
+
+  /** Up to batchRows log entries after a position, collapsed; null when there are none. */
+  #readBatch(t: TableRun, after: number, prepare: boolean): Batch | null {
+    const { records, target } = this.#o;
+    const c = new BatchCollector();
+    records.changelog.scanAfter(t.spec.database, t.spec.table, after, this.#o.batchRows, (seq, v) => c.add(seq, v));
+    if (!c.entries) return null;
+    const rows = c.rows();
+    const attributes = t.attributes;
+    const prepared = prepare && target.prepare ? target.prepare({ table: t.spec, rows, attributes, likelyNew: c.insertOnly }) : null;
+    return { after, lastSeq: c.lastSeq, lastHlc: c.lastHlc, entries: c.entries, rows, insertOnly: c.insertOnly, attributes, prepared };
   }
 
   #copyBatch(def: Parameters<Records['scanVersions']>[0], copy: CopyState): { rows: SinkRow[]; next: CopyState | null } {
@@ -275,8 +321,8 @@ export class SinkRunner {
     return { rows, next: null };
   }
 
-  async #write(t: TableRun, rows: SinkRow[], expected: Progress | null, next: Progress, likelyNew: boolean): Promise<void> {
-    const res = await this.#o.target.write({ sink: this.name, sourceNode: this.#o.sourceNode, table: t.spec, rows, attributes: t.attributes, likelyNew, expected, next });
+  async #write(t: TableRun, rows: SinkRow[], expected: Progress | null, next: Progress, likelyNew: boolean, prepared: unknown = null, whileWaiting?: () => void): Promise<void> {
+    const res = await this.#o.target.write({ sink: this.name, sourceNode: this.#o.sourceNode, table: t.spec, rows, attributes: t.attributes, likelyNew, expected, next, prepared, whileWaiting });
     t.progress = next;
     t.rowsWritten += rows.length;
     t.bytesWritten += res.bytes;

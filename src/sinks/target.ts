@@ -58,7 +58,18 @@ export interface WriteRequest {
   expected: Progress | null;
   /** The cursor committed with the rows. */
   next: Progress;
+  /** What `prepare` returned for these rows (the same array), if anything: used only when still valid. */
+  prepared?: unknown;
+  /**
+   * Called at most once, synchronously, while the target waits on its biggest statement of this
+   * write (e.g. COPY data sent, or the commit): the runner reads and encodes its next batch then.
+   * It must not throw and must not touch the target's connection.
+   */
+  whileWaiting?: () => void;
 }
+
+/** What a target may encode ahead of a write. */
+export type PrepareRequest = Pick<WriteRequest, 'table' | 'rows' | 'attributes' | 'likelyNew'>;
 
 export interface WriteResult {
   /** Bytes of row data sent to the target. */
@@ -67,6 +78,8 @@ export interface WriteResult {
   typeMismatches: number;
   /** How the rows were written ('copy' or 'upsert'; engine-specific names allowed). */
   path: string;
+  /** The encoding the rows were sent in, when the engine has several (PostgreSQL: 'binary' or 'text'). */
+  format?: string;
 }
 
 export const TARGET_ERROR_KINDS = ['unauthorized', 'unavailable', 'conflict', 'rejected'] as const;
@@ -96,6 +109,11 @@ export interface SinkTarget {
   readProgress(sink: string, sourceNode: string, table: TargetTable): Promise<Progress | null>;
   /** Writes the rows and moves the cursor from `expected` to `next` in one transaction. */
   write(request: WriteRequest): Promise<WriteResult>;
+  /**
+   * Optional, synchronous: encodes a batch ahead of its write (null when it cannot without asking
+   * the target, e.g. new columns). Pass the result as `WriteRequest.prepared`; it changes no state.
+   */
+  prepare?(request: PrepareRequest): unknown;
   close(): Promise<void>;
 }
 

@@ -175,3 +175,98 @@ test('a table whose change log was trimmed entirely (or dropped and recreated) i
   assert.deepEqual(st.tables.map((x: { copies: number; resyncs: number }) => [x.copies, x.resyncs]), [[1, 0], [1, 0]]);
   assert.equal(st.state, 'streaming');
 });
+
+test('binary COPY (every column type has a binary form) and text COPY (a numeric column) deliver the same values, by COPY and by upsert', async () => {
+  const target = new PostgresTarget({ url: pgs.url, timeoutMs: 10_000 });
+  await target.open();
+  try {
+    await pgs.query('CREATE SCHEMA IF NOT EXISTS fmt');
+    const cols = 'id double precision PRIMARY KEY, f double precision, r real, i integer, s smallint, b bigint, ok boolean, t text, vc varchar(20), doc jsonb, __version__ bigint NOT NULL, __origin__ text NOT NULL';
+    await pgs.query(`CREATE TABLE fmt.bin (${cols}, n double precision)`);
+    await pgs.query(`CREATE TABLE fmt.txt (${cols}, n numeric)`);
+    const attributes = ['id', 'f', 'r', 'i', 's', 'b', 'ok', 't', 'vc', 'doc', 'n'];
+    const rec = (id: number, gen: number) => ({ id, f: id / 3 + gen, r: 0.5 + gen, i: -id, s: id % 100, b: 2 ** 40 + id, ok: id % 2 === 0, t: `tab\there\nnewline \\ é ${gen}`, vc: `v${id}`, doc: { a: [id, gen], s: 'x"y' }, n: id + 0.25 });
+    const rows = (gen: number, version: number): SinkRow[] => Array.from({ length: 50 }, (_, i) => ({ key: i, version, origin: 'n1', record: i === 7 ? { id: i } : rec(i, gen) }));
+    const out: Record<string, string[]> = {};
+    for (const name of ['bin', 'txt']) {
+      const table = { database: 'fmt', table: name, schema: 'fmt', name, keyAttribute: 'id', columns: {}, createTables: false };
+      const first = await target.write({ sink: 'fmt', sourceNode: 'n1', table, rows: rows(0, 100), attributes, likelyNew: true, expected: null, next: { position: 1, copy: null } });
+      assert.deepEqual([first.path, first.format], ['copy', name === 'bin' ? 'binary' : 'text']);
+      const second = await target.write({ sink: 'fmt', sourceNode: 'n1', table, rows: rows(1, 200).slice(0, 30), attributes, likelyNew: false, expected: { position: 1, copy: null }, next: { position: 2, copy: null } });
+      assert.deepEqual([second.path, second.format], ['upsert', name === 'bin' ? 'binary' : 'text']);
+      out[name] = (await pgs.query(`SELECT id, f, r, i, s, b::text, ok, t, vc, doc, n::float8 AS n, __version__::text AS v FROM fmt.${name} ORDER BY id`)).rows.map((x) => JSON.stringify(x));
+    }
+    assert.equal(out.bin!.length, 50);
+    assert.deepEqual(out.bin, out.txt);
+    const one = JSON.parse(out.bin![3]!);
+    assert.deepEqual(one, { id: 3, f: 1 + 1, r: 1.5, i: -3, s: 3, b: String(2 ** 40 + 3), ok: false, t: 'tab\there\nnewline \\ é 1', vc: 'v3', doc: { a: [3, 1], s: 'x"y' }, n: 3.25, v: '200' });
+    assert.deepEqual(JSON.parse(out.bin![7]!).f, null);
+  } finally {
+    await target.close();
+  }
+});
+
+test('a batch encoded ahead of its write is used only while the target columns are unchanged', async () => {
+  const target = new PostgresTarget({ url: pgs.url, timeoutMs: 10_000 });
+  await target.open();
+  try {
+    const table = { database: 'ahead', table: 't', schema: 'ahead', name: 't', keyAttribute: 'id', columns: {}, createTables: true };
+    const w = (rows: SinkRow[], pos: number, likelyNew: boolean, prepared?: unknown) => target.write({ sink: 'ahead', sourceNode: 'n1', table, rows, attributes: ['id', 'v'], likelyNew, expected: pos ? { position: pos, copy: null } : null, next: { position: pos + 1, copy: null }, prepared });
+    await w([{ key: 1, version: 100, origin: 'n1', record: { id: 1, v: 'a' } }], 0, true);
+    const later: SinkRow[] = [{ key: 1, version: 300, origin: 'n1', record: { id: 1, v: 'b', extra: null } }];
+    const early = target.prepare({ table, rows: later, attributes: ['id', 'v'], likelyNew: false });
+    assert.ok(early, 'known columns cover the batch: it can be encoded ahead');
+    assert.equal(target.prepare({ table, rows: [{ key: 2, version: 1, origin: 'n1', record: { id: 2, other: 5 } }], attributes: ['id'], likelyNew: true }), null, 'a new column needs the target');
+    // Meanwhile a write adds the column 'extra': the early encoding (without it) is stale.
+    await w([{ key: 1, version: 200, origin: 'n1', record: { id: 1, v: 'a2', extra: 'set' } }], 1, false);
+    await w(later, 2, false, early);
+    assert.deepEqual((await pgs.query('SELECT id, v, extra FROM ahead.t')).rows, [{ id: 1, v: 'b', extra: null }]);
+    // A still-valid encoding is used as it is (same result as encoding at write time).
+    const fresh: SinkRow[] = [{ key: 2, version: 400, origin: 'n1', record: { id: 2, v: 'c', extra: 'e' } }];
+    const ready = target.prepare({ table, rows: fresh, attributes: ['id', 'v', 'extra'], likelyNew: true });
+    assert.ok(ready);
+    const res = await w(fresh, 3, true, ready);
+    assert.equal(res.path, 'copy');
+    assert.deepEqual((await pgs.query('SELECT id, v, extra FROM ahead.t ORDER BY id')).rows, [{ id: 1, v: 'b', extra: null }, { id: 2, v: 'c', extra: 'e' }]);
+  } finally {
+    await target.close();
+  }
+});
+
+test('a connection lost between the direct COPY and its commit leaves nothing behind; the retried batch lands exactly once', async () => {
+  const target = new PostgresTarget({ url: pgs.url, timeoutMs: 20_000 });
+  await target.open();
+  try {
+    await pgs.query('CREATE SCHEMA IF NOT EXISTS crash');
+    await pgs.query('CREATE TABLE crash.t (id double precision PRIMARY KEY, v text, __version__ bigint NOT NULL, __origin__ text NOT NULL)');
+    // A deferred trigger holds the commit (it runs at COMMIT, after the COPY), so the connection can be cut right there.
+    await pgs.query(`CREATE FUNCTION crash.hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(15); RETURN NULL; END $$`);
+    await pgs.query('CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON crash.t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = 0) EXECUTE FUNCTION crash.hold()');
+    const table = { database: 'crash', table: 't', schema: 'crash', name: 't', keyAttribute: 'id', columns: {}, createTables: true };
+    const rows: SinkRow[] = Array.from({ length: 2000 }, (_, i) => ({ key: i, version: 100 + i, origin: 'n1', record: { id: i, v: `r${i}` } }));
+    const req = { sink: 'crash', sourceNode: 'n1', table, rows, attributes: ['id', 'v'], likelyNew: true, expected: null, next: { position: 2000, copy: null } };
+    let hookRan = false;
+    const pending = target.write({ ...req, whileWaiting: () => { hookRan = true; } });
+    const failed = pending.then(() => null, (err: TargetError) => err);
+    await waitFor(async () => (await pgs.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'ferrydb-sink' AND wait_event = 'PgSleep'`)).rows[0].n === 1, { timeoutMs: 20_000, what: 'the commit held by the trigger' });
+    await pgs.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferrydb-sink' AND wait_event = 'PgSleep'`);
+    const err = await failed;
+    assert.ok(err, 'the write fails');
+    assert.equal(err.kind, 'unavailable');
+    assert.ok(hookRan, 'the next batch was prepared while the COPY was in flight');
+    assert.equal((await pgs.query('SELECT count(*)::int AS n FROM crash.t')).rows[0].n, 0);
+    assert.equal((await pgs.query(`SELECT count(*)::int AS n FROM ferrydb_sink_progress WHERE sink = 'crash'`)).rows[0].n, 0);
+    await pgs.query('DROP TRIGGER hold ON crash.t');
+    await target.open();
+    assert.equal(await target.readProgress('crash', 'n1', table), null);
+    const res = await target.write(req);
+    assert.equal(res.path, 'copy');
+    assert.deepEqual((await pgs.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id) AS lo, max(id) AS hi FROM crash.t')).rows[0], { n: 2000, d: 2000, lo: 0, hi: 1999 });
+    assert.deepEqual(await target.readProgress('crash', 'n1', table), { position: 2000, copy: null });
+    // The same batch once more (an outcome believed lost) is refused by the cursor, not applied twice.
+    await assert.rejects(target.write(req), (e: TargetError) => e.kind === 'conflict');
+    assert.equal((await pgs.query('SELECT count(*)::int AS n FROM crash.t')).rows[0].n, 2000);
+  } finally {
+    await target.close();
+  }
+});

@@ -4,7 +4,8 @@ import { loadConfig, redactConfig } from '../../src/config/load-config.js';
 import { parseSinkDefinition, redactUrl } from '../../src/config/sink-settings.js';
 import type { ChangeEntry } from '../../src/changelog/entry.js';
 import { backoffMs, collapseEntries, isInsertOnly } from '../../src/sinks/rows.js';
-import { copyEncoder, copyField, encodeValue, inferType, MISMATCH, upsertSql } from '../../src/sinks/postgres/sql.js';
+import { BinaryCopyBuffer, binaryEncoder } from '../../src/sinks/postgres/copy-binary.js';
+import { copyEncoder, copyField, copySql, encodeValue, inferType, MISMATCH, upsertSql } from '../../src/sinks/postgres/sql.js';
 
 const URL_ = 'postgres://ferry:s3cret@db.example:5432/wh';
 
@@ -72,6 +73,39 @@ test('values are encoded for their column type; misfits are marked, COPY fields 
       assert.deepEqual(enc(v), plain === MISMATCH ? MISMATCH : copyField(plain), `${type} ${String(v)}`);
     }
   }
+});
+
+test('binary COPY: header, fields in network order, NULLs, misfits and the trailer; other types have no binary encoder', () => {
+  const out = new BinaryCopyBuffer(16); // grows as needed
+  const f64 = binaryEncoder('double precision')!, i64 = binaryEncoder('bigint')!, i32 = binaryEncoder('integer')!, i16 = binaryEncoder('smallint')!;
+  const txt = binaryEncoder('text')!, js = binaryEncoder('jsonb')!, bool = binaryEncoder('boolean')!, f32 = binaryEncoder('real')!;
+  out.int16(11);
+  const fits = [f64(out, 1.5), f64(out, null), f64(out, 'x'), i64(out, -1), i64(out, 2 ** 40 + 7.9), i32(out, 2 ** 31), i16(out, -32768), txt(out, 'é\t'), js(out, { a: [1] }), bool(out, true), f32(out, 0.5)];
+  assert.deepEqual(fits, [true, true, false, true, true, false, true, true, true, true, true]);
+  const buf = out.finish();
+  assert.equal(buf.subarray(0, 11).toString('latin1'), 'PGCOPY\n\xff\r\n\0');
+  assert.equal(buf.readInt32BE(11), 0);
+  assert.equal(buf.readInt32BE(15), 0);
+  let at = 19;
+  assert.equal(buf.readInt16BE(at), 11); at += 2;
+  const field = () => { const n = buf.readInt32BE(at); at += 4; if (n < 0) return null; const v = buf.subarray(at, at + n); at += n; return v; };
+  assert.equal(field()!.readDoubleBE(0), 1.5);
+  assert.equal(field(), null);
+  assert.equal(field(), null); // a misfit is written as NULL
+  assert.equal(field()!.readBigInt64BE(0), -1n);
+  assert.equal(field()!.readBigInt64BE(0), BigInt(2 ** 40 + 7));
+  assert.equal(field(), null); // outside integer's range
+  assert.equal(field()!.readInt16BE(0), -32768);
+  assert.equal(field()!.toString('utf8'), 'é\t');
+  const j = field()!;
+  assert.equal(j[0], 1); // jsonb format version
+  assert.equal(j.subarray(1).toString(), '{"a":[1]}');
+  assert.deepEqual([...field()!], [1]);
+  assert.equal(field()!.readFloatBE(0), 0.5);
+  assert.equal(buf.readInt16BE(at), -1);
+  assert.equal(at + 2, buf.length);
+  for (const type of ['numeric', 'timestamp with time zone', 'USER-DEFINED', 'character']) assert.equal(binaryEncoder(type), null, type);
+  assert.match(copySql('"s"."t"', { names: ['id'], types: ['text'] }, true), /FROM STDIN WITH \(FORMAT binary\)$/);
 });
 
 test('the upsert only replaces older versions and skips rows with a newer tombstone', () => {

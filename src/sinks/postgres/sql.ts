@@ -105,8 +105,9 @@ export interface ColumnSet {
   types: string[];
 }
 
-export function copySql(table: string, cols: ColumnSet): string {
-  return `COPY ${table} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN].map(quoteIdent).join(', ')}) FROM STDIN`;
+/** `binary`: the payload is in PostgreSQL's binary COPY format (copy-binary.ts), else text. */
+export function copySql(table: string, cols: ColumnSet, binary = false): string {
+  return `COPY ${table} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN].map(quoteIdent).join(', ')}) FROM STDIN${binary ? ' WITH (FORMAT binary)' : ''}`;
 }
 
 export const STAGE_TABLE = 'ferrydb_sink_stage';
@@ -118,8 +119,8 @@ export function stageSql(cols: ColumnSet): string {
   return `CREATE TEMP TABLE ${STAGE_TABLE} (${defs.join(', ')}) ON COMMIT DROP`;
 }
 
-export function stageCopySql(cols: ColumnSet): string {
-  return `COPY ${STAGE_TABLE} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN, '__key_text__'].map(quoteIdent).join(', ')}) FROM STDIN`;
+export function stageCopySql(cols: ColumnSet, binary = false): string {
+  return `COPY ${STAGE_TABLE} (${[...cols.names, VERSION_COLUMN, ORIGIN_COLUMN, '__key_text__'].map(quoteIdent).join(', ')}) FROM STDIN${binary ? ' WITH (FORMAT binary)' : ''}`;
 }
 
 /**
