@@ -6,9 +6,12 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { ensureStudioBuilt } from '../helpers/studio-build.js';
 import { REPO_ROOT } from './docker-files.js';
 
 test('the npm package holds the bin entry, the node, the Studio and the docs, and no tests', () => {
+  // npm install builds the Studio (prepare); a checkout without that build gets it here, as the browser tests do.
+  ensureStudioBuilt();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const listing = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
   const files = new Set(listing[0]!.files.map((f) => f.path));
