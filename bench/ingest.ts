@@ -199,6 +199,13 @@ export async function replicatedLag(rate: number, seconds: number): Promise<Reco
   }
 }
 
+/** Parts of one closed-loop measurement: total rate, worst p99 and errors. */
+function combine(parts: { ops: number; errors: number; ops_per_s: number; p50_ms: number; p99_ms: number }[]): Record<string, number> {
+  const ops = parts.reduce((a, p) => a + p.ops, 0);
+  const seconds = parts.reduce((a, p) => a + (p.ops_per_s > 0 ? p.ops / p.ops_per_s : 0), 0);
+  return { ops, errors: parts.reduce((a, p) => a + p.errors, 0), ops_per_s: round(ops / seconds), p50_ms: median(parts.map((p) => p.p50_ms)), p99_ms: Math.max(...parts.map((p) => p.p99_ms)), parts: parts.length };
+}
+
 export interface IngestBenchOptions {
   runs: number;
   quick: boolean;
@@ -219,8 +226,16 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
       await load.must({ operation: 'create_table', database: 'bench', table: 'ops', primary_key: 'id' });
       const rest = restClient(node.httpPort);
       let rid = 0, oid = 0;
-      put.push(await restLoop(rest, 16, durationMs, () => { const r = sensorRow(++rid); return ['PUT', `/bench/rest/${r.id}`, JSON.stringify(r)]; }, 204));
-      opsInsert.push(await closedLoop(load, 16, durationMs, () => ({ operation: 'insert', database: 'bench', table: 'ops', records: [sensorRow(++oid)] })));
+      // Both rates are bound by the durable commit (fsync) and the disk is still writing back the
+      // QoS 0 phase's rows at first, so the two alternate in quarters (PUT, insert, insert, PUT)
+      // and each sees the same conditions.
+      const putParts: Awaited<ReturnType<typeof restLoop>>[] = [], insertParts: Awaited<ReturnType<typeof closedLoop>>[] = [];
+      const quarter = durationMs / 4;
+      const putQuarter = async () => { putParts.push(await restLoop(rest, 16, quarter, () => { const r = sensorRow(++rid); return ['PUT', `/bench/rest/${r.id}`, JSON.stringify(r)]; }, 204)); };
+      const insertQuarter = async () => { insertParts.push(await closedLoop(load, 16, quarter, () => ({ operation: 'insert', database: 'bench', table: 'ops', records: [sensorRow(++oid)] }))); };
+      await putQuarter(); await insertQuarter(); await insertQuarter(); await putQuarter();
+      put.push(combine(putParts));
+      opsInsert.push(combine(insertParts));
       const filled = Math.min(rid, oid);
       get.push(await restLoop(rest, 16, durationMs, () => ['GET', `/bench/rest/${1 + Math.floor(Math.random() * filled)}`, undefined], 200));
       byId.push(await closedLoop(load, 16, durationMs, () => ({ operation: 'search_by_id', database: 'bench', table: 'rest', ids: [1 + Math.floor(Math.random() * filled)], get_attributes: ['*'] })));
