@@ -42,8 +42,9 @@ export interface IngestBatcherOptions {
 /**
  * Checks one record for a table and sets its key from the topic id; throws a 400 naming the
  * problem. Mirrors the write path's own checks so a batch never fails because of one record.
+ * `known`: the table's attribute names (their names need no second check).
  */
-export function prepareIngestRecord(def: TableDef, record: RecordData, topicKey: PrimaryKey | null): RecordData {
+export function prepareIngestRecord(def: TableDef, record: RecordData, topicKey: PrimaryKey | null, known?: ReadonlySet<string>): RecordData {
   const hash = def.hashAttribute;
   const given = record[hash];
   if (topicKey !== null) {
@@ -56,7 +57,8 @@ export function prepareIngestRecord(def: TableDef, record: RecordData, topicKey:
   if (key !== undefined && key !== null && key !== '' && (!isValidPrimaryKey(key) || (typeof key === 'string' && Buffer.byteLength(key) > 1000))) {
     throw invalid(`primary key '${hash}' must be a string or number (at most 1000 bytes)`);
   }
-  for (const name in record) checkAttributeName(name, 'record attribute');
+  // Names the table already has were checked when they were added.
+  for (const name in record) if (!known?.has(name)) checkAttributeName(name, 'record attribute');
   return record;
 }
 

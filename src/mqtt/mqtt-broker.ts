@@ -166,7 +166,7 @@ export class MqttBroker implements SessionHandler {
       }
       let record;
       try {
-        record = prepareIngestRecord(def, decodeRecordPayload(payload, p.properties?.contentType), topicKey);
+        record = prepareIngestRecord(def, decodeRecordPayload(payload, p.properties?.contentType), topicKey, services.catalog.attributeSet(def));
       } catch (err) {
         return ack.done(REASON.PAYLOAD_FORMAT_INVALID, toDbError(err).message);
       }
