@@ -1,7 +1,7 @@
 /**
  * Ingestion benchmarks (issue 12), each against fresh node processes with the clients in this
  * process: MQTT QoS 1 and QoS 0 from 50 connections into one table (publishers: the light
- * MQTT 3.1.1 frame writer in mqtt-raw.ts, not the `mqtt` client, whose CPU per message would cap
+ * MQTT 3.1.1 frame writer in mqtt-raw.ts, not the `mqtt` client, whose CPU per message capped
  * the figure on the two shared cores; the idle-connection test uses the `mqtt` client), REST PUT and GET against
  * the operations API in the same run, 10,000 readings/s over MQTT on an edge replicating to hq
  * (visibility lag), and the memory of 1,000 idle MQTT connections.
