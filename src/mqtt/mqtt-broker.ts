@@ -24,7 +24,7 @@ import { decodeRecordPayload } from '../rest/content.js';
 import type { IngestObserver } from '../rest/observer.js';
 import { keyCandidates } from '../rest/resource-path.js';
 import { IngestBatcher, prepareIngestRecord } from './ingest-batcher.js';
-import { MqttSession, REASON, type PublishPacket as IPublishPacket, type SessionHandler } from './mqtt-session.js';
+import { MqttSession, REASON, type PublishAck, type PublishPacket as IPublishPacket, type SessionHandler } from './mqtt-session.js';
 import { filterProblem, recordTopic, resolveFilter, resolveTopic, topicMatches, type TopicTarget } from './topics.js';
 
 export interface MqttBrokerOptions {
@@ -54,6 +54,10 @@ export class MqttBroker implements SessionHandler {
   readonly #sessions = new Map<MqttSession, Map<string, Sub>>();
   readonly #servers: NetServer[] = [];
   readonly #exists: (database: string, table: string) => boolean;
+  /** Sessions not reading while ingestion is behind. */
+  readonly #paused = new Set<MqttSession>();
+  /** Uncommitted records above which sessions stop reading (four full batches). */
+  readonly #maxUncommitted: number;
 
   constructor(opts: MqttBrokerOptions) {
     this.#opts = opts;
@@ -61,8 +65,21 @@ export class MqttBroker implements SessionHandler {
     this.#exists = (d, t) => services.catalog.findTable(d, t) !== undefined;
     this.#batcher = new IngestBatcher({
       records: services.records, lingerMs: config.mqtt.ingest.lingerMs, maxRows: config.mqtt.ingest.maxBatchRows,
-      onCommitted: (def, rows) => observer.rowsWritten('mqtt', def.database, def.name, rows),
+      onCommitted: (def, rows, submittedAt) => {
+        observer.rowsWritten('mqtt', def.database, def.name, rows);
+        const now = performance.now();
+        for (const at of submittedAt) observer.observed('mqtt', 'publish', (now - at) / 1000);
+      },
+      refusal: (def, err) => this.#refusal(def, err),
+      onSettled: () => {
+        if (this.#paused.size && this.#batcher.uncommitted <= this.#maxUncommitted / 2) {
+          const paused = [...this.#paused];
+          this.#paused.clear();
+          for (const session of paused) session.resume();
+        }
+      },
     });
+    this.#maxUncommitted = 4 * config.mqtt.ingest.maxBatchRows;
   }
 
   /** Connected clients (metrics). */
@@ -117,53 +134,59 @@ export class MqttBroker implements SessionHandler {
     }
   }
 
-  async publish(session: MqttSession, p: IPublishPacket): Promise<{ code: number; reason?: string }> {
-    const { services, observer, logger } = this.#opts;
-    const started = performance.now();
+  publish(session: MqttSession, p: IPublishPacket, ack: PublishAck): void {
+    const { services, observer } = this.#opts;
     const user = session.user as User;
     let target: TopicTarget;
     try {
       target = resolveTopic(p.topic, this.#exists);
     } catch (err) {
-      return { code: REASON.TOPIC_NAME_INVALID, reason: toDbError(err).message };
+      return ack.done(REASON.TOPIC_NAME_INVALID, toDbError(err).message);
     }
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     try {
       if (!p.retain) {
         assertTableAccess(user, target.database, target.table, 'insert');
         this.#forward(p.topic, payload, p.qos === 0 ? 0 : 1);
-        return { code: REASON.SUCCESS };
+        return ack.done(REASON.SUCCESS);
       }
       const def = services.catalog.getTable(target.database, target.table);
       const topicKey: PrimaryKey | null = target.id === null ? null : keyCandidates(target.id)[0]!;
       if (payload.length === 0) {
         // An empty retained message clears the retained state: the record is deleted.
-        if (topicKey === null) return { code: REASON.TOPIC_NAME_INVALID, reason: 'an empty retained payload deletes a record and needs a topic with an id' };
+        if (topicKey === null) return ack.done(REASON.TOPIC_NAME_INVALID, 'an empty retained payload deletes a record and needs a topic with an id');
         assertTableAccess(user, def.database, def.name, 'delete');
         const existing = keyCandidates(target.id!).find((k) => services.records.get(def, k) !== undefined);
-        if (existing !== undefined) {
-          const r = await services.records.delete(def, [existing], user.username);
+        if (existing === undefined) return ack.done(REASON.SUCCESS);
+        services.records.delete(def, [existing], user.username).then((r) => {
           observer.rowsWritten('mqtt', def.database, def.name, r.written.length);
-        }
-        return { code: REASON.SUCCESS };
+          ack.done(REASON.SUCCESS);
+        }, (err: unknown) => { const r = this.#refusal(def, err); ack.done(r.code, r.reason); });
+        return;
       }
       let record;
       try {
-        record = prepareIngestRecord(def, decodeRecordPayload(payload, p.properties?.contentType), topicKey);
+        record = prepareIngestRecord(def, decodeRecordPayload(payload, p.properties?.contentType), topicKey, services.catalog.attributeSet(def));
       } catch (err) {
-        return { code: REASON.PAYLOAD_FORMAT_INVALID, reason: toDbError(err).message };
+        return ack.done(REASON.PAYLOAD_FORMAT_INVALID, toDbError(err).message);
       }
-      assertTableAccess(user, def.database, def.name, 'insert', Object.keys(record));
-      assertTableAccess(user, def.database, def.name, 'update', Object.keys(record));
-      await this.#batcher.submit(def, record, user.username);
-      observer.observed('mqtt', 'publish', (performance.now() - started) / 1000);
-      return { code: REASON.SUCCESS };
+      const attributes = Object.keys(record);
+      assertTableAccess(user, def.database, def.name, 'insert', attributes);
+      assertTableAccess(user, def.database, def.name, 'update', attributes);
+      this.#batcher.submit(def, record, user.username, ack);
     } catch (err) {
-      const e = toDbError(err);
-      if (e.code === 'FORBIDDEN') return { code: REASON.NOT_AUTHORIZED, reason: `not authorized to write to ${target.database}.${target.table}` };
-      if (e.status >= 500) logger.error({ err: e.cause ?? e, topic: p.topic }, 'MQTT publish failed');
-      return { code: REASON.UNSPECIFIED, reason: e.status >= 500 ? 'internal error' : e.message };
+      const r = this.#refusal(target, err);
+      ack.done(r.code, r.reason);
     }
+  }
+
+  /** The reason code for a publish that failed after its topic named a table. */
+  #refusal(target: { database: string; name?: string; table?: string }, err: unknown, topic?: string): { code: number; reason: string } {
+    const e = toDbError(err);
+    const table = target.table ?? target.name;
+    if (e.code === 'FORBIDDEN') return { code: REASON.NOT_AUTHORIZED, reason: `not authorized to write to ${target.database}.${table}` };
+    if (e.status >= 500) this.#opts.logger.error({ err: e.cause ?? e, table: `${target.database}.${table}`, ...(topic ? { topic } : {}) }, 'MQTT publish failed');
+    return { code: REASON.UNSPECIFIED, reason: e.status >= 500 ? 'internal error' : e.message };
   }
 
   /** A message without retain: delivered to matching subscribers, nothing stored. */
@@ -237,7 +260,14 @@ export class MqttBroker implements SessionHandler {
     subs?.delete(filter);
   }
 
+  accepting(session: MqttSession): boolean {
+    if (this.#batcher.uncommitted < this.#maxUncommitted) return true;
+    this.#paused.add(session);
+    return false;
+  }
+
   closed(session: MqttSession): void {
+    this.#paused.delete(session);
     const subs = this.#sessions.get(session);
     if (subs) for (const s of subs.values()) s.stop();
     this.#sessions.delete(session);

@@ -32,14 +32,23 @@ export const REASON = {
 export interface SessionHandler {
   /** Checks credentials; resolves to an opaque user or rejects with a reason code (0x86/0x87). */
   authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string): Promise<unknown>;
-  /** Handles a publish; resolves to a reason code (0 = accepted) and optional reason string. */
-  publish(session: MqttSession, packet: IPublishPacket): Promise<{ code: number; reason?: string }>;
+  /**
+   * Handles a publish and reports its outcome through `ack.done` (0 = accepted, else a reason
+   * code and optional reason string), at once or later (after the durable commit).
+   */
+  publish(session: MqttSession, packet: IPublishPacket, ack: PublishAck): void;
   /** Grants one subscription: a QoS (0/1) or a failure reason code (>= 0x80). */
   subscribe(session: MqttSession, filter: string, qos: number): { granted: number; reason?: string };
   /** Starts delivery of a granted subscription (after the SUBACK: retained messages follow it). */
   subscribed(session: MqttSession, filter: string, qos: number): void;
   unsubscribe(session: MqttSession, filter: string): void;
   closed(session: MqttSession): void;
+  /**
+   * After each chunk read: false when ingestion is behind (too many records uncommitted); the
+   * session then stops reading its stream until `resume()` (backpressure reaches the client's
+   * socket, also for QoS 0, instead of memory growing in the node).
+   */
+  accepting(session: MqttSession): boolean;
 }
 
 export interface SessionOptions {
@@ -52,6 +61,24 @@ export interface SessionOptions {
 }
 
 const TOPIC_ALIAS_MAX = 32;
+
+/** Where the broker reports a publish's outcome (reason code 0 = accepted). */
+export interface PublishAck {
+  done(code: number, reason?: string): void;
+}
+
+/** One publish awaiting its outcome; acknowledgements leave in arrival order. */
+class AckSlot implements PublishAck {
+  code = -1;
+  reason: string | undefined = undefined;
+  constructor(readonly packet: IPublishPacket, readonly flush: () => void) {}
+  done(code: number, reason?: string): void {
+    if (this.code !== -1) return;
+    this.code = code;
+    this.reason = reason;
+    this.flush();
+  }
+}
 
 export class MqttSession {
   readonly stream: Duplex;
@@ -74,10 +101,18 @@ export class MqttSession {
   readonly #aliases = new Map<number, string>();
   /** QoS 2 packet ids awaiting PUBREL (the write is already done). */
   readonly #awaitingRel = new Set<number>();
-  /** Packets are processed one at a time, in order, even when a publish awaits its commit. */
-  #queue: Promise<void> = Promise.resolve();
-  /** Acknowledgements, in the order the publishes arrived. */
-  #acks: Promise<void> = Promise.resolve();
+  /** Packets that arrived while CONNECT's authentication was pending (handled in order after it). */
+  #backlog: Packet[] | null = null;
+  /** Bytes of a packet not yet complete (bounded by maxPacketBytes). */
+  #partial: Buffer | null = null;
+  /** Publishes awaiting their outcome, in arrival order (acknowledged from #ackHead on). */
+  #acks: AckSlot[] = [];
+  #ackHead = 0;
+  readonly #flushAcks = (): void => this.#sendAcks();
+  /** QoS 0 publishes while no acknowledgement is pending: only a refusal matters (it ends the session). */
+  readonly #qos0Ack: PublishAck = {
+    done: (code: number, reason?: string) => { if (code !== REASON.SUCCESS) this.disconnect(code, reason ?? 'publish refused'); },
+  };
 
   constructor(stream: Duplex, handler: SessionHandler, opts: SessionOptions) {
     this.stream = stream;
@@ -85,13 +120,11 @@ export class MqttSession {
     this.#handler = handler;
     this.#opts = opts;
     this.#parser.on('packet', (p: Packet) => {
-      if ((p.length ?? 0) > opts.maxPacketBytes) return this.disconnect(REASON.PACKET_TOO_LARGE, `packet larger than ${opts.maxPacketBytes} bytes`);
       if (p.cmd === 'connect' && (p as IConnectPacket).protocolVersion === 5) (this.#parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = 5;
-      this.#lastPacketAt = Date.now();
-      this.#queue = this.#queue.then(() => this.#onPacket(p)).catch(() => this.destroy());
+      this.#handle(p);
     });
     this.#parser.on('error', (err: Error) => this.disconnect(REASON.MALFORMED_PACKET, `malformed packet: ${err.message}`));
-    stream.on('data', (chunk: Buffer) => { if (!this.#closed) this.#parser.parse(chunk); });
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('error', () => this.destroy());
     stream.on('close', () => this.destroy());
     stream.on('end', () => this.destroy());
@@ -114,13 +147,18 @@ export class MqttSession {
 
   send(packet: Packet): void {
     if (this.#closed) return;
+    this.#write(generate(packet, { protocolVersion: this.version }));
+  }
+
+  #write(bytes: Buffer): void {
+    if (this.#closed) return;
     // Packets sent in one turn (e.g. the PUBACKs of a committed batch) leave in one write.
     if (!this.#corked) {
       this.#corked = true;
       this.stream.cork();
       process.nextTick(() => { this.#corked = false; this.stream.uncork(); });
     }
-    this.stream.write(generate(packet, { protocolVersion: this.version }));
+    this.stream.write(bytes);
   }
 
   /**
@@ -146,7 +184,94 @@ export class MqttSession {
     return true;
   }
 
-  async #onPacket(p: Packet): Promise<void> {
+  /**
+   * Splits the byte stream into whole packets (fixed header: type byte, remaining length). A
+   * packet over maxPacketBytes is refused from its header, before its bytes are buffered.
+   * MQTT 3.1.1 PUBLISH packets of a connected session are read here straight from the chunk
+   * (the payload is a view of it, no copy); every other packet goes through mqtt-packet.
+   */
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    let buf = chunk;
+    if (this.#partial) { buf = Buffer.concat([this.#partial, chunk]); this.#partial = null; }
+    this.#lastPacketAt = Date.now();
+    const end = buf.length;
+    let off = 0;
+    while (off < end && !this.#closed) {
+      let i = off + 1, len = 0, mul = 1, complete = false;
+      for (let n = 0; n < 4 && i < end; n++) {
+        const b = buf[i++]!;
+        len += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) { complete = true; break; }
+        if (n === 3) return this.disconnect(REASON.MALFORMED_PACKET, 'malformed packet: invalid remaining length');
+      }
+      if (!complete) break;
+      if (len > this.#opts.maxPacketBytes) return this.disconnect(REASON.PACKET_TOO_LARGE, `packet larger than ${this.#opts.maxPacketBytes} bytes`);
+      const frameEnd = i + len;
+      if (frameEnd > end) break;
+      if ((buf[off]! >> 4) === 3 && this.version === 4 && this.#connected && this.#backlog === null) this.#fastPublish(buf, off, i, frameEnd);
+      else this.#parser.parse(off === 0 && frameEnd === end ? buf : buf.subarray(off, frameEnd));
+      off = frameEnd;
+    }
+    if (off < end && !this.#closed) this.#partial = buf.subarray(off);
+    if (!this.#closed && !this.#handler.accepting(this)) this.stream.pause();
+  }
+
+  /** Reads the stream again after a backpressure pause. */
+  resume(): void {
+    if (!this.#closed) { this.#lastPacketAt = Date.now(); this.stream.resume(); }
+  }
+
+  /** An MQTT 3.1.1 PUBLISH read in place: topic, packet id (QoS > 0), payload. */
+  #fastPublish(buf: Buffer, start: number, body: number, end: number): void {
+    const b0 = buf[start]!;
+    const qos = (b0 >> 1) & 3;
+    if (qos === 3) return this.disconnect(REASON.MALFORMED_PACKET, 'malformed packet: Packet must not have both QoS bits set to 1');
+    let i = body;
+    if (end - i < 2) return this.disconnect(REASON.MALFORMED_PACKET, 'malformed packet: Cannot parse topic');
+    const topicLength = (buf[i]! << 8) | buf[i + 1]!;
+    i += 2;
+    if (i + topicLength > end) return this.disconnect(REASON.MALFORMED_PACKET, 'malformed packet: Cannot parse topic');
+    const topic = buf.toString('utf8', i, i + topicLength);
+    i += topicLength;
+    let messageId: number | undefined;
+    if (qos > 0) {
+      if (end - i < 2) return this.disconnect(REASON.MALFORMED_PACKET, 'malformed packet: Cannot parse messageId');
+      messageId = (buf[i]! << 8) | buf[i + 1]!;
+      i += 2;
+    }
+    const p: IPublishPacket = { cmd: 'publish', retain: (b0 & 1) === 1, qos: qos as 0 | 1 | 2, dup: (b0 & 8) !== 0, length: end - body, topic, payload: buf.subarray(i, end) };
+    if (messageId !== undefined) p.messageId = messageId;
+    this.#onPublish(p);
+  }
+
+  /** Handles packets in order; those arriving while CONNECT is being authenticated wait for it. */
+  #handle(p: Packet): void {
+    if (this.#closed) return;
+    if (this.#backlog) { this.#backlog.push(p); return; }
+    let pending: Promise<void> | void;
+    try {
+      pending = this.#onPacket(p);
+    } catch {
+      return this.destroy();
+    }
+    if (pending) {
+      this.#backlog = [];
+      pending.then(() => {
+        const waiting = this.#backlog ?? [];
+        this.#backlog = null;
+        for (let i = 0; i < waiting.length; i++) {
+          this.#handle(waiting[i]!);
+          // A packet of the backlog may itself wait (a second CONNECT never does, but stay general).
+          const again = this.#backlog as Packet[] | null;
+          if (again) { again.push(...waiting.slice(i + 1)); return; }
+        }
+      }, () => this.destroy());
+    }
+  }
+
+  #onPacket(p: Packet): Promise<void> | void {
     if (this.#closed) return;
     if (!this.#connected) {
       if (p.cmd !== 'connect') return this.destroy();
@@ -240,8 +365,35 @@ export class MqttSession {
     }
     // The write starts now (in packet order); acknowledgements go out in the same order, each
     // once its own commit is durable, without holding up the packets behind it.
-    const result = this.#handler.publish(this, p);
-    this.#acks = this.#acks.then(() => result).then((r) => this.#acknowledge(p, r.code, r.reason), () => this.destroy());
+    if (p.qos === 0 && this.#ackHead === this.#acks.length) return this.#handler.publish(this, p, this.#qos0Ack);
+    const slot = new AckSlot(p, this.#flushAcks);
+    this.#acks.push(slot);
+    this.#handler.publish(this, p, slot);
+  }
+
+  /** Sends the outcomes that are known, in arrival order; plain PUBACKs of 3.1.1 leave as one buffer. */
+  #sendAcks(): void {
+    const acks = this.#acks;
+    let head = this.#ackHead;
+    while (head < acks.length && acks[head]!.code !== -1 && !this.#closed) {
+      if (!this.isV5) {
+        let n = 0;
+        while (head + n < acks.length && acks[head + n]!.code === REASON.SUCCESS && acks[head + n]!.packet.qos === 1) n++;
+        if (n > 0) {
+          const out = Buffer.allocUnsafe(4 * n);
+          for (let k = 0; k < n; k++) {
+            const id = acks[head + k]!.packet.messageId ?? 0;
+            out[4 * k] = 0x40; out[4 * k + 1] = 2; out[4 * k + 2] = id >> 8; out[4 * k + 3] = id & 0xff;
+          }
+          head += n;
+          this.#write(out);
+          continue;
+        }
+      }
+      const slot = acks[head++]!;
+      this.#acknowledge(slot.packet, slot.code, slot.reason);
+    }
+    if (head === acks.length) { this.#acks = []; this.#ackHead = 0; } else this.#ackHead = head;
   }
 
   #acknowledge(p: IPublishPacket, code: number, reason: string | undefined): void {

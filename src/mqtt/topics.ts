@@ -43,6 +43,18 @@ export function filterProblem(filter: string): string | null {
 
 /** Resolves a topic name (no wildcards) to a table and id; throws NOT_FOUND when no table matches. */
 export function resolveTopic(topic: string, exists: TableExists): TopicTarget {
+  // The common shape (`db/table/id`, `table/id`, no leading slash, no wildcard) without splitting.
+  if (topic.charCodeAt(0) !== 0x2f && !topic.includes('+') && !topic.includes('#')) {
+    const a = topic.indexOf('/');
+    if (a > 0) {
+      const b = topic.indexOf('/', a + 1);
+      const second = b < 0 ? topic.slice(a + 1) : topic.slice(a + 1, b);
+      const first = topic.slice(0, a);
+      if (exists(first, second)) return { database: first, table: second, id: b < 0 ? null : topic.slice(b + 1) || null, explicitDatabase: true };
+      if (exists(DEFAULT_DATABASE, first)) return { database: DEFAULT_DATABASE, table: first, id: topic.slice(a + 1) || null, explicitDatabase: false };
+      throw new DbError('NOT_FOUND', `topic '${topic}' names no table`);
+    }
+  }
   const s = topic.replace(/^\/+/, '').split('/');
   if (s.some((x) => x.includes('+') || x.includes('#'))) throw new DbError('VALIDATION_FAILED', `topic '${topic}' has wildcards`);
   if (s.length >= 2 && exists(s[0]!, s[1]!)) return { database: s[0]!, table: s[1]!, id: s.length > 2 ? s.slice(2).join('/') || null : null, explicitDatabase: true };

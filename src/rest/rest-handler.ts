@@ -171,13 +171,15 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
       return send(req, res, 201, format, id, { location: `${base}/${encodeURIComponent(String(id))}` });
     }
     // PUT (replace) and PATCH (merge) of one record, keyed by the path.
-    assertTableAccess(user, def.database, def.name, 'insert', Object.keys(record));
-    assertTableAccess(user, def.database, def.name, 'update', Object.keys(record));
-    const { key } = keyFor(def, target.id!);
-    if (record[hash] !== undefined && record[hash] !== null && String(record[hash]) !== target.id) {
-      throw invalid(`the record's primary key '${hash}' (${String(record[hash])}) does not match the path ('${target.id}')`);
+    const attributes = Object.keys(record);
+    assertTableAccess(user, def.database, def.name, 'insert', attributes);
+    assertTableAccess(user, def.database, def.name, 'update', attributes);
+    const given = record[hash];
+    if (given !== undefined && given !== null && String(given) !== target.id) {
+      throw invalid(`the record's primary key '${hash}' (${String(given)}) does not match the path ('${target.id}')`);
     }
-    if (record[hash] === undefined || record[hash] === null) record[hash] = key;
+    // The body's own key is the one written; only a body without it needs the stored record's key.
+    if (given === undefined || given === null) record[hash] = keyFor(def, target.id!).key;
     const result = method === 'PUT'
       ? await services.records.replace(def, [record], user.username)
       : await services.records.upsert(def, [record], user.username);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { connect as connectTcp } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { generate, parser as createParser } from 'mqtt-packet';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -213,4 +215,42 @@ test('Debian mosquitto_pub/mosquitto_sub (3.1.1 and 5) against the broker', { sk
   const denied = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(b.port), '-u', 'admin', '-P', 'wrong', '-t', 'reading/3', '-m', '{}', '-q', '1']);
   assert.notEqual(denied.status, 0);
   assert.match(denied.stderr + denied.stdout, /not authori[sz]ed|bad user name or password|Connection Refused/i);
+});
+
+/** A raw TCP client: bytes in, the packets the broker sends back (parsed by mqtt-packet). */
+async function rawSession(t: TestContext, port: number) {
+  const socket = connectTcp({ host: '127.0.0.1', port });
+  t.after(() => { socket.destroy(); });
+  await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject); });
+  const packets: any[] = [];
+  const parser = createParser();
+  parser.on('packet', (p) => packets.push(p));
+  socket.on('data', (d) => parser.parse(d));
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  return { socket, packets, closed };
+}
+
+test('MQTT framing: many publishes in one write, a publish split into single bytes, pipelined after CONNECT, and an oversized packet refused from its header', async (t) => {
+  const b = await broker(t);
+  const c = await rawSession(t, b.port);
+  const connectFrame = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'raw', keepalive: 30, username: CREDS.username, password: Buffer.from(CREDS.password) });
+  const pub = (id: number, qos: 0 | 1) => generate({ cmd: 'publish', topic: `data/reading/${id}`, payload: Buffer.from(JSON.stringify({ v: `r${id}` })), qos, retain: true, dup: false, ...(qos ? { messageId: id } : {}) });
+  // CONNECT and 50 publishes (QoS 1 and 0 mixed) in one write: they wait for the login, then commit.
+  const burst = [connectFrame];
+  for (let i = 1; i <= 50; i++) burst.push(pub(i, i % 2 === 0 ? 0 : 1));
+  c.socket.write(Buffer.concat(burst));
+  await waitFor(() => c.packets.filter((p) => p.cmd === 'puback').length === 25, { what: '25 PUBACKs' });
+  assert.equal(c.packets[0].cmd, 'connack');
+  assert.deepEqual(c.packets.filter((p) => p.cmd === 'puback').map((p) => p.messageId), Array.from({ length: 25 }, (_, i) => 2 * i + 1), 'PUBACKs in publish order');
+  // One publish delivered a byte at a time.
+  for (const byte of pub(51, 1)) { c.socket.write(Buffer.from([byte])); await new Promise((r) => setImmediate(r)); }
+  await waitFor(() => c.packets.some((p) => p.cmd === 'puback' && p.messageId === 51), { what: 'PUBACK of the split publish' });
+  const stored = await rows(b.s);
+  assert.equal(stored.length, 51);
+  assert.equal(stored.find((r) => r.id === 51)?.v, 'r51');
+  assert.equal(stored.find((r) => r.id === 50)?.v, 'r50');
+  // A header announcing 2 MB (over mqtt.maxPacketBytes) closes the connection before any body arrives.
+  c.socket.write(Buffer.from([0x32, 0x80, 0x80, 0x80, 0x01]));
+  await c.closed;
+  assert.equal((await rows(b.s)).length, 51);
 });
