@@ -6,7 +6,12 @@
  * nothing is kept after the connection ends (CONNACK sessionPresent is always false).
  */
 import type { Duplex } from 'node:stream';
-import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket, ISubscribePacket, Packet } from 'mqtt-packet';
+import { createRequire } from 'node:module';
+
+/** mqtt-packet, loaded by the first MQTT connection: a node that never sees one does not pay for it at start-up. */
+let packets: typeof import('mqtt-packet') | null = null;
+const mqttPacket = (): typeof import('mqtt-packet') => (packets ??= createRequire(import.meta.url)('mqtt-packet') as typeof import('mqtt-packet'));
 
 export type PublishPacket = IPublishPacket;
 
@@ -86,7 +91,7 @@ export class MqttSession {
   readonly remoteAddress: string;
   readonly #handler: SessionHandler;
   readonly #opts: SessionOptions;
-  readonly #parser = createParser();
+  readonly #parser = mqttPacket().parser();
   version = 4;
   clientId = '';
   user: unknown = null;
@@ -147,7 +152,7 @@ export class MqttSession {
 
   send(packet: Packet): void {
     if (this.#closed) return;
-    this.#write(generate(packet, { protocolVersion: this.version }));
+    this.#write(mqttPacket().generate(packet, { protocolVersion: this.version }));
   }
 
   #write(bytes: Buffer): void {
