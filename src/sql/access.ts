@@ -24,7 +24,23 @@ export interface AccessPath {
   attribute: string | null;
   probes: Probe[];
   reverse: boolean;
+  /**
+   * Index paths whose rows need no order: the matching primary keys are first read from the
+   * index alone; when they are numbers lying in a span of the primary key holding few other
+   * records, that span is read in key order (no per-row B-tree descent) instead of one record
+   * fetch per key. The WHERE re-check drops the span's other records.
+   */
+  spanFetch?: boolean;
+  /** The planner's estimate for a range path: index entries it reads, of the table's records. */
+  estimate?: { rows: number; of: number };
+  /** Why a full scan was chosen over an index range (EXPLAIN). */
+  reason?: string;
 }
+
+/** Fetch a primary-key span when it holds at most this many records per matching key. */
+export const SPAN_RECORDS_PER_KEY = 1.5;
+/** Fewer matching keys than this are always fetched one by one. */
+const SPAN_MIN_KEYS = 64;
 
 const SECTION_ORDER: Section[] = ['boolean', 'number', 'string'];
 const SECTION_START: Record<Section, IndexKey> = { boolean: false, number: -Number.MAX_VALUE, string: '' };
@@ -56,8 +72,50 @@ function within(k: unknown, p: Extract<Probe, { kind: 'range' }>): 'before' | 'i
   return 'in';
 }
 
-/** Primary keys (index paths) or records (primary-key paths) of a path, in probe order. */
-export function* readPath(records: Records, def: TableDef, path: AccessPath): Generator<RecordData> {
+/** The smallest number above x (an exclusive end just past x). */
+export function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const f = new Float64Array([x]);
+  const b = new BigInt64Array(f.buffer);
+  b[0] = x > 0 ? b[0]! + 1n : b[0]! - 1n;
+  return f[0]!;
+}
+
+/** Primary keys an index path finds, in probe order (with repeats for array values). */
+function* indexKeysOfPath(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean): Generator<PrimaryKey> {
+  for (const p of probes) {
+    if (p.kind === 'key') { yield* records.indexKeysFor(def, attribute, p.value); continue; }
+    const from = reverse ? p.high?.value ?? SECTION_END[p.section] : p.low?.value ?? SECTION_START[p.section];
+    for (const e of records.indexEntries(def, attribute, { start: from, reverse })) {
+      const w = within(e.value, p);
+      if (w === 'in') yield e.key;
+      else if ((w === 'after' && !reverse) || (w === 'before' && reverse)) break;
+    }
+  }
+}
+
+/**
+ * The primary-key span [start, end) of an index path's keys when reading it beats one fetch per
+ * key, else null. Yields null every 256 keys so the caller can give the event loop back.
+ */
+export function* clusteredSpan(records: Records, def: TableDef, attribute: string, probes: Probe[]): Generator<null, { start: number; end: number } | null> {
+  let n = 0, min = Infinity, max = -Infinity;
+  for (const pk of indexKeysOfPath(records, def, attribute, probes, false)) {
+    if (typeof pk !== 'number') return null;
+    if (pk < min) min = pk;
+    if (pk > max) max = pk;
+    if ((++n & 255) === 0) yield null;
+  }
+  if (n < SPAN_MIN_KEYS) return null;
+  const span = { start: min, end: nextUp(max) };
+  return records.recordCountInRange(def, span) <= n * SPAN_RECORDS_PER_KEY ? span : null;
+}
+
+/**
+ * Records of a path (index paths: fetched by the keys found), in probe order. A path with
+ * spanFetch may also yield null while it reads keys only: no row, a chance to yield.
+ */
+export function* readPath(records: Records, def: TableDef, path: AccessPath): Generator<RecordData | null> {
   if (path.method === 'full_scan') {
     yield* records.recordsInRange(def, { reverse: path.reverse });
     return;
@@ -76,6 +134,10 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     return;
   }
   const attribute = path.attribute!;
+  if (path.spanFetch) {
+    const span = yield* clusteredSpan(records, def, attribute, path.probes);
+    if (span) { yield* records.recordsInRange(def, span); return; }
+  }
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
@@ -85,18 +147,39 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     if (r && Array.isArray(r[attribute])) seen.add(pk);
     return r;
   };
+  for (const pk of indexKeysOfPath(records, def, attribute, probes, path.reverse)) { const r = fetch(pk); if (r) yield r; }
+}
+
+/**
+ * Index entries a path's probes read, estimated in O(log n): number ranges by interpolating
+ * between the index's lowest and highest number (uniform spread assumed), other probes by a
+ * native count of their entries.
+ */
+export function estimateIndexRows(records: Records, def: TableDef, attribute: string, probes: Probe[]): number {
+  let rows = 0;
+  let bounds: { min: number; max: number } | null | undefined;
   for (const p of probes) {
     if (p.kind === 'key') {
-      for (const pk of records.indexKeysFor(def, attribute, p.value)) { const r = fetch(pk); if (r) yield r; }
+      const k = p.value;
+      const end = typeof k === 'number' ? nextUp(k) : typeof k === 'string' ? k + '\u0000' : k ? -Number.MAX_VALUE : true;
+      rows += records.indexCountInRange(def, attribute, { start: k, end });
       continue;
     }
-    const from = path.reverse ? p.high?.value ?? SECTION_END[p.section] : p.low?.value ?? SECTION_START[p.section];
-    for (const e of records.indexEntries(def, attribute, { start: from, reverse: path.reverse })) {
-      const w = within(e.value, p);
-      if (w === 'in') { const r = fetch(e.key); if (r) yield r; }
-      else if ((w === 'after' && !path.reverse) || (w === 'before' && path.reverse)) break;
+    if (p.section === 'number') {
+      bounds ??= records.indexNumberBounds(def, attribute);
+      if (!bounds) continue;
+      const lo = Math.max(bounds.min, typeof p.low?.value === 'number' ? p.low.value : -Infinity);
+      const hi = Math.min(bounds.max, typeof p.high?.value === 'number' ? p.high.value : Infinity);
+      if (hi < lo) continue;
+      const fraction = bounds.max > bounds.min ? (hi - lo) / (bounds.max - bounds.min) : 1;
+      rows += Math.ceil(fraction * records.indexEntryCount(def, attribute));
+      continue;
     }
+    const start = p.low?.value ?? SECTION_START[p.section];
+    const end = p.high ? (typeof p.high.value === 'string' ? p.high.value + '\u0000' : p.high.value === false ? true : -Number.MAX_VALUE) : (p.section === 'boolean' ? -Number.MAX_VALUE : SECTION_END[p.section]);
+    rows += records.indexCountInRange(def, attribute, { start, end });
   }
+  return rows;
 }
 
 /** Human-readable form of the probes, for EXPLAIN. */
