@@ -5,7 +5,7 @@
  */
 import type { TableDef } from '../catalog/catalog.js';
 import type { PrimaryKey, RecordData } from '../changelog/entry.js';
-import type { IndexKey } from '../records/index-keys.js';
+import { indexKeysOf, type IndexKey } from '../records/index-keys.js';
 import type { Records } from '../records/records.js';
 import { sortCompare } from './values.js';
 
@@ -25,10 +25,10 @@ export interface AccessPath {
   probes: Probe[];
   reverse: boolean;
   /**
-   * Index paths whose rows need no order: the matching primary keys are first read from the
-   * index alone; when they are numbers lying in a span of the primary key holding few other
-   * records, that span is read in key order (no per-row B-tree descent) instead of one record
-   * fetch per key. The WHERE re-check drops the span's other records.
+   * Index paths whose rows need no order: when the keys of the path's lowest and highest values
+   * bound a primary-key span holding few other records (keySpanOf), that span is read in key
+   * order (no per-row B-tree descent) instead of one record fetch per key. The WHERE re-check
+   * drops the span's other records.
    */
   spanFetch?: boolean;
   /** The planner's estimate for a range path: index entries it reads, of the table's records. */
@@ -82,7 +82,7 @@ export function nextUp(x: number): number {
 }
 
 /** Primary keys an index path finds, in probe order (with repeats for array values). */
-function* indexKeysOfPath(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean): Generator<PrimaryKey> {
+export function* indexKeysOfPath(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean): Generator<PrimaryKey> {
   for (const p of probes) {
     if (p.kind === 'key') { yield* records.indexKeysFor(def, attribute, p.value); continue; }
     const from = reverse ? p.high?.value ?? SECTION_END[p.section] : p.low?.value ?? SECTION_START[p.section];
@@ -94,21 +94,56 @@ function* indexKeysOfPath(records: Records, def: TableDef, attribute: string, pr
   }
 }
 
+/** The key right after k in the index order (an exclusive end that takes k in). */
+function after(k: IndexKey): IndexKey {
+  return typeof k === 'number' ? nextUp(k) : typeof k === 'string' ? k + '\u0000' : k ? -Number.MAX_VALUE : true;
+}
+
+/** [start, end) of a probe in index order, for native counts; exactly the entries `within` places in it. */
+function probeBounds(p: Probe): { start: IndexKey; end: IndexKey | undefined } {
+  if (p.kind === 'key') return { start: p.value, end: after(p.value) };
+  const start = p.low ? (p.low.inclusive ? p.low.value : after(p.low.value)) : SECTION_START[p.section];
+  const end = p.high ? (p.high.inclusive ? after(p.high.value) : p.high.value) : p.section === 'boolean' ? -Number.MAX_VALUE : p.section === 'number' ? '' : undefined;
+  return { start, end };
+}
+
+/** Index entries a path's probes read (disjoint probes), counted natively. */
+export function countEntries(records: Records, def: TableDef, attribute: string, probes: Probe[]): number {
+  let n = 0;
+  for (const p of probes) n += records.indexCountInRange(def, attribute, probeBounds(p));
+  return n;
+}
+
+/** Entries an index holds for one record's value that fall in the probes (one per distinct key). */
+function entriesIn(v: unknown, probes: Probe[]): number {
+  let n = 0;
+  for (const k of indexKeysOf(v)) for (const p of probes) if (p.kind === 'key' ? p.value === k : within(k, p) === 'in') { n++; break; }
+  return n;
+}
+
+/** First primary key a probe finds, from its low end (or its high end when reverse). */
+function firstKeyOf(records: Records, def: TableDef, attribute: string, p: Probe, reverse: boolean): PrimaryKey | undefined {
+  for (const pk of indexKeysOfPath(records, def, attribute, [p], reverse)) return pk;
+  return undefined;
+}
+
+export interface KeySpan { start: number; end: number; entries: number }
+
 /**
- * The primary-key span [start, end) of an index path's keys when reading it beats one fetch per
- * key, else null. Yields null every 256 keys so the caller can give the event loop back.
+ * A guessed primary-key span of an index path's keys, worth reading in key order instead of
+ * fetching each key, or null. The path's entries are counted natively (no decoding); the span
+ * runs between the keys of the lowest and the highest indexed value, and is taken when it
+ * holds at most SPAN_RECORDS_PER_KEY records per entry. It is only a guess: readPath counts
+ * the entries it meets in the span and fetches the keys outside when some are missing.
  */
-export function* clusteredSpan(records: Records, def: TableDef, attribute: string, probes: Probe[]): Generator<null, { start: number; end: number } | null> {
-  let n = 0, min = Infinity, max = -Infinity;
-  for (const pk of indexKeysOfPath(records, def, attribute, probes, false)) {
-    if (typeof pk !== 'number') return null;
-    if (pk < min) min = pk;
-    if (pk > max) max = pk;
-    if ((++n & 255) === 0) yield null;
-  }
-  if (n < SPAN_MIN_KEYS) return null;
-  const span = { start: min, end: nextUp(max) };
-  return records.recordCountInRange(def, span) <= n * SPAN_RECORDS_PER_KEY ? span : null;
+export function keySpanOf(records: Records, def: TableDef, attribute: string, probes: Probe[]): KeySpan | null {
+  const entries = countEntries(records, def, attribute, probes);
+  if (entries < SPAN_MIN_KEYS) return null;
+  const sorted = orderedProbes(probes, false);
+  const a = firstKeyOf(records, def, attribute, sorted[0]!, false), b = firstKeyOf(records, def, attribute, sorted[sorted.length - 1]!, true);
+  if (typeof a !== 'number' || typeof b !== 'number') return null;
+  const span = { start: Math.min(a, b), end: nextUp(Math.max(a, b)), entries };
+  return records.recordCountInRange(def, span) <= entries * SPAN_RECORDS_PER_KEY ? span : null;
 }
 
 /**
@@ -134,9 +169,11 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     return;
   }
   const attribute = path.attribute!;
-  if (path.spanFetch) {
-    const span = yield* clusteredSpan(records, def, attribute, path.probes);
-    if (span) { yield* records.recordsInRange(def, span); return; }
+  let span: KeySpan | null = null;
+  if (path.spanFetch && (span = keySpanOf(records, def, attribute, path.probes))) {
+    let met = 0;
+    for (const r of records.recordsInRange(def, span)) { met += entriesIn(r[attribute], path.probes); yield r; }
+    if (met >= span.entries) return;
   }
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
@@ -147,7 +184,13 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     if (r && Array.isArray(r[attribute])) seen.add(pk);
     return r;
   };
-  for (const pk of indexKeysOfPath(records, def, attribute, probes, path.reverse)) { const r = fetch(pk); if (r) yield r; }
+  let n = 0;
+  for (const pk of indexKeysOfPath(records, def, attribute, probes, path.reverse)) {
+    // Keys inside a span already read were met there; skipping them can leave long runs without a row.
+    if (span && typeof pk === 'number' && pk >= span.start && pk < span.end) { if ((++n & 255) === 0) yield null; continue; }
+    const r = fetch(pk);
+    if (r) yield r;
+  }
 }
 
 /**

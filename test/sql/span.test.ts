@@ -12,13 +12,9 @@ import { Catalog } from '../../src/catalog/catalog.js';
 import { ChangeLog } from '../../src/changelog/changelog.js';
 import type { RecordData } from '../../src/changelog/entry.js';
 import { Records } from '../../src/records/records.js';
-import { clusteredSpan, estimateIndexRows, readPath, type AccessPath, type Probe } from '../../src/sql/access.js';
+import { countEntries, estimateIndexRows, indexKeysOfPath, keySpanOf, readPath, type AccessPath, type Probe } from '../../src/sql/access.js';
+import type { IndexKey } from '../../src/records/index-keys.js';
 import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
-
-function drain<T, R>(g: Generator<T, R>): { values: T[]; result: R } {
-  const values: T[] = [];
-  for (;;) { const r = g.next(); if (r.done) return { values, result: r.value }; values.push(r.value); }
-}
 
 test('clustered index ranges read one primary-key span; scattered, string-keyed or small ones fetch by key', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ferrydb-span-'));
@@ -34,24 +30,44 @@ test('clustered index ranges read one primary-key span; scattered, string-keyed 
   const path = (probes: Probe[]): AccessPath => ({ method: 'index_range', attribute: 'v', probes, reverse: false, spanFetch: true });
   const ids = (probes: Probe[]) => [...readPath(records, def, path(probes))].filter((r): r is RecordData => r !== null).map((r) => r.id as number);
 
-  // 1..400: 400 keys (id 300 three times), all in the span [1, 400]
-  const clustered = drain(clusteredSpan(records, def, 'v', range(1, 400)));
-  assert.ok(clustered.result && clustered.result.start === 1 && clustered.result.end > 400 && clustered.result.end < 400.001);
-  assert.equal(clustered.values.length, 1, 'one pause per 256 keys read');
-  const got = ids(range(1, 400));
-  assert.deepEqual(got, Array.from({ length: 400 }, (_, k) => k + 1), 'each record once, in key order');
-
-  // 500..1000 matches the even ids only: 251 keys in a span of 501 records -> fetched by key
-  assert.equal(drain(clusteredSpan(records, def, 'v', range(500, 1000))).result, null);
+  // 1..400: 400 entries (id 300 three times), all in the span [1, 400] guessed from the lowest and highest values
+  const clustered = keySpanOf(records, def, 'v', range(1, 400));
+  assert.ok(clustered && clustered.start === 1 && clustered.end > 400 && clustered.end < 400.001 && clustered.entries === 402, JSON.stringify(clustered));
+  assert.deepEqual(ids(range(1, 400)), Array.from({ length: 400 }, (_, k) => k + 1), 'each record once, in key order');
+  // 500..1000 matches the even ids only: 251 entries in a span of 501 records -> fetched by key
+  assert.equal(keySpanOf(records, def, 'v', range(500, 1000)), null);
   assert.deepEqual(ids(range(500, 1000)), Array.from({ length: 251 }, (_, k) => 500 + 2 * k));
-  // fewer than 64 keys: by key
-  assert.equal(drain(clusteredSpan(records, def, 'v', range(10, 50))).result, null);
+  // fewer than 64 entries: by key
+  assert.equal(keySpanOf(records, def, 'v', range(10, 50)), null);
   assert.equal(ids(range(10, 50)).length, 41);
+  // a guess that misses a key: g holds v = id for ids 1..200 and id 5000 with v = 50.5. The span [1, 200] comes
+  // from the lowest and highest values; reading it meets 200 of the 201 entries, so the index is read again and
+  // id 5000, outside the span, is fetched by key (and no key inside the span a second time)
+  const gt = records.createTable('dev', 'g', 'id', ['v']);
+  await records.insert(gt, [...Array.from({ length: 200 }, (_, k) => ({ id: k + 1, v: k + 1 })), { id: 5000, v: 50.5 }, { id: 6000, v: 999 }], 'u');
+  const gs = keySpanOf(records, gt, 'v', range(1, 200));
+  assert.ok(gs && gs.start === 1 && gs.end > 200 && gs.end < 200.001 && gs.entries === 201, JSON.stringify(gs));
+  const read = [...readPath(records, gt, path(range(1, 200)))].filter((r): r is RecordData => r !== null).map((r) => r.id as number);
+  assert.deepEqual(read, [...Array.from({ length: 200 }, (_, k) => k + 1), 5000]);
 
   // string primary keys are never read as a span
   const named = records.createTable('dev', 'named', 'name', ['v']);
   await records.insert(named, Array.from({ length: 100 }, (_, k) => ({ name: `n${String(k).padStart(3, '0')}`, v: k })), 'u');
-  assert.equal(drain(clusteredSpan(records, named, 'v', range(0, 99))).result, null);
+  assert.equal(keySpanOf(records, named, 'v', range(0, 99)), null);
+
+  // native counts agree with reading the entries, for every probe shape and type section
+  const mixed = records.createTable('dev', 'mixed', 'id', ['w']);
+  const values: unknown[] = [false, true, true, -Number.MAX_VALUE, -1.5, 0, 0, 2, 2, 3.25, Number.MAX_VALUE, '', 'a', 'a', 'a\u0000', 'ab', 'b', 'x'.repeat(250), '\uffff', [1, 2, 'a'], null];
+  await records.insert(mixed, values.map((w, id) => ({ id, w })), 'u');
+  const b = (value: IndexKey, inclusive: boolean) => ({ value, inclusive });
+  const shapes: Probe[] = [
+    { kind: 'range', section: 'boolean' }, { kind: 'range', section: 'number' }, { kind: 'range', section: 'string' },
+    { kind: 'range', section: 'number', low: b(0, false) }, { kind: 'range', section: 'number', low: b(0, true), high: b(2, true) },
+    { kind: 'range', section: 'number', high: b(2, false) }, { kind: 'range', section: 'string', low: b('a', false), high: b('b', true) },
+    { kind: 'range', section: 'string', low: b('a', true), high: b('b', false) }, { kind: 'range', section: 'boolean', low: b(false, false) },
+    { kind: 'key', value: 'a' }, { kind: 'key', value: 2 }, { kind: 'key', value: true }, { kind: 'key', value: false }, { kind: 'key', value: 'x'.repeat(200) },
+  ];
+  for (const p of shapes) assert.equal(countEntries(records, mixed, 'w', [p]), [...indexKeysOfPath(records, mixed, 'w', [p], false)].length, JSON.stringify(p));
 
   // estimates: interpolated number ranges, counted keys
   assert.equal(estimateIndexRows(records, def, 'v', range(1, 400)) > 0, true);
