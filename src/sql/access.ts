@@ -5,7 +5,7 @@
  */
 import type { TableDef } from '../catalog/catalog.js';
 import type { PrimaryKey, RecordData } from '../changelog/entry.js';
-import { indexKeysOf, type IndexKey } from '../records/index-keys.js';
+import { indexKeyOf, indexKeysOf, type IndexKey } from '../records/index-keys.js';
 import type { Records } from '../records/records.js';
 import { sortCompare } from './values.js';
 
@@ -116,9 +116,15 @@ export function countEntries(records: Records, def: TableDef, attribute: string,
 
 /** Entries an index holds for one record's value that fall in the probes (one per distinct key). */
 function entriesIn(v: unknown, probes: Probe[]): number {
+  if (!Array.isArray(v)) { const k = indexKeyOf(v); return k !== undefined && inProbes(k, probes) ? 1 : 0; }
   let n = 0;
-  for (const k of indexKeysOf(v)) for (const p of probes) if (p.kind === 'key' ? p.value === k : within(k, p) === 'in') { n++; break; }
+  for (const k of indexKeysOf(v)) if (inProbes(k, probes)) n++;
   return n;
+}
+
+function inProbes(k: IndexKey, probes: Probe[]): boolean {
+  for (const p of probes) if (p.kind === 'key' ? p.value === k : within(k, p) === 'in') return true;
+  return false;
 }
 
 /** First primary key a probe finds, from its low end (or its high end when reverse). */
@@ -139,8 +145,12 @@ export interface KeySpan { start: number; end: number; entries: number }
 export function keySpanOf(records: Records, def: TableDef, attribute: string, probes: Probe[]): KeySpan | null {
   const entries = countEntries(records, def, attribute, probes);
   if (entries < SPAN_MIN_KEYS) return null;
+  // The keys of the lowest and highest values: from the first and last probes that find any (some are empty,
+  // such as the string section a number literal also probes).
   const sorted = orderedProbes(probes, false);
-  const a = firstKeyOf(records, def, attribute, sorted[0]!, false), b = firstKeyOf(records, def, attribute, sorted[sorted.length - 1]!, true);
+  let a: PrimaryKey | undefined, b: PrimaryKey | undefined;
+  for (let i = 0; i < sorted.length && a === undefined; i++) a = firstKeyOf(records, def, attribute, sorted[i]!, false);
+  for (let i = sorted.length - 1; i >= 0 && b === undefined; i--) b = firstKeyOf(records, def, attribute, sorted[i]!, true);
   if (typeof a !== 'number' || typeof b !== 'number') return null;
   const span = { start: Math.min(a, b), end: nextUp(Math.max(a, b)), entries };
   return records.recordCountInRange(def, span) <= entries * SPAN_RECORDS_PER_KEY ? span : null;

@@ -34,6 +34,9 @@ test('clustered index ranges read one primary-key span; scattered, string-keyed 
   const clustered = keySpanOf(records, def, 'v', range(1, 400));
   assert.ok(clustered && clustered.start === 1 && clustered.end > 400 && clustered.end < 400.001 && clustered.entries === 402, JSON.stringify(clustered));
   assert.deepEqual(ids(range(1, 400)), Array.from({ length: 400 }, (_, k) => k + 1), 'each record once, in key order');
+  // a number literal also probes the (here empty) string section: the span still comes from the number range
+  const withStrings: Probe[] = [...range(1, 400), { kind: 'range', section: 'string' }, { kind: 'range', section: 'boolean' }];
+  assert.deepEqual(keySpanOf(records, def, 'v', withStrings), clustered);
   // 500..1000 matches the even ids only: 251 entries in a span of 501 records -> fetched by key
   assert.equal(keySpanOf(records, def, 'v', range(500, 1000)), null);
   assert.deepEqual(ids(range(500, 1000)), Array.from({ length: 251 }, (_, k) => 500 + 2 * k));
