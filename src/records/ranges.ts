@@ -46,3 +46,22 @@ export function indexKeysFor(table: TableHandle, attribute: string, value: Index
 export function indexEntryCount(table: TableHandle, attribute: string): number {
   return table.index(attribute).getCount();
 }
+
+/** Records stored within a key range (start inclusive, end exclusive), counted without reading them. */
+export function recordCountInRange(table: TableHandle, range: KeyRange): number {
+  return table.data.getCount({ start: range.start as Key | undefined, end: range.end as Key | undefined });
+}
+
+/** Index entries within a key range (start inclusive, end exclusive), counted without reading them. */
+export function indexCountInRange(table: TableHandle, attribute: string, range: KeyRange): number {
+  return table.index(attribute).getCount({ start: range.start as Key | undefined, end: range.end as Key | undefined });
+}
+
+/** Lowest and highest number an attribute's index holds (two B-tree descents), or null when it holds none. */
+export function indexNumberBounds(table: TableHandle, attribute: string): { min: number; max: number } | null {
+  const idx = table.index(attribute);
+  let min: number | undefined, max: number | undefined;
+  for (const k of idx.getKeys({ start: -Number.MAX_VALUE, limit: 1 })) if (typeof k === 'number') min = k;
+  for (const k of idx.getKeys({ start: Number.MAX_VALUE, reverse: true, limit: 1 })) if (typeof k === 'number') max = k;
+  return min === undefined || max === undefined ? null : { min, max };
+}

@@ -10,7 +10,7 @@ import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js'
 import { DbError } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { indexKeysOf, type IndexKey } from './index-keys.js';
-import { indexEntries, indexEntryCount, indexKeysFor, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
+import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { runQuery, type QueryOptions } from './search.js';
 import { TableHandle } from './table-handle.js';
 import { applyRemoteEntryInTxn, deleteRecords, prepareRecords, writeRecords, type WriteDeps, type WriteResult } from './writes.js';
@@ -225,6 +225,21 @@ export class Records {
   /** Entries of a secondary index (one per record and distinct value), O(1). */
   indexEntryCount(def: TableDef, attribute: string): number {
     return indexEntryCount(this.handle(def), attribute);
+  }
+
+  /** Records within a primary-key range (end exclusive), counted natively without decoding them. */
+  recordCountInRange(def: TableDef, range: KeyRange): number {
+    return recordCountInRange(this.handle(def), range);
+  }
+
+  /** Entries of a secondary index within a range (end exclusive), counted natively without decoding them. */
+  indexCountInRange(def: TableDef, attribute: string, range: KeyRange): number {
+    return indexCountInRange(this.handle(def), attribute, range);
+  }
+
+  /** Lowest and highest number in a secondary index (planner estimates), or null when it has none. */
+  indexNumberBounds(def: TableDef, attribute: string): { min: number; max: number } | null {
+    return indexNumberBounds(this.handle(def), attribute);
   }
 
   /** Every record of a table, in key order, with its version (initial replication sync). */

@@ -5,7 +5,7 @@
  */
 import type { TableDef } from '../catalog/catalog.js';
 import type { PrimaryKey, RecordData } from '../changelog/entry.js';
-import type { IndexKey } from '../records/index-keys.js';
+import { indexKeyOf, indexKeysOf, type IndexKey } from '../records/index-keys.js';
 import type { Records } from '../records/records.js';
 import { sortCompare } from './values.js';
 
@@ -24,7 +24,23 @@ export interface AccessPath {
   attribute: string | null;
   probes: Probe[];
   reverse: boolean;
+  /**
+   * Index paths whose rows need no order: when the keys of the path's lowest and highest values
+   * bound a primary-key span holding few other records (keySpanOf), that span is read in key
+   * order (no per-row B-tree descent) instead of one record fetch per key. The WHERE re-check
+   * drops the span's other records.
+   */
+  spanFetch?: boolean;
+  /** The planner's estimate for a range path: index entries it reads, of the table's records. */
+  estimate?: { rows: number; of: number };
+  /** Why a full scan was chosen over an index range (EXPLAIN). */
+  reason?: string;
 }
+
+/** Fetch a primary-key span when it holds at most this many records per matching key. */
+export const SPAN_RECORDS_PER_KEY = 1.5;
+/** Fewer matching keys than this are always fetched one by one. */
+const SPAN_MIN_KEYS = 64;
 
 const SECTION_ORDER: Section[] = ['boolean', 'number', 'string'];
 const SECTION_START: Record<Section, IndexKey> = { boolean: false, number: -Number.MAX_VALUE, string: '' };
@@ -56,8 +72,95 @@ function within(k: unknown, p: Extract<Probe, { kind: 'range' }>): 'before' | 'i
   return 'in';
 }
 
-/** Primary keys (index paths) or records (primary-key paths) of a path, in probe order. */
-export function* readPath(records: Records, def: TableDef, path: AccessPath): Generator<RecordData> {
+/** The smallest number above x (an exclusive end just past x). */
+export function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const f = new Float64Array([x]);
+  const b = new BigInt64Array(f.buffer);
+  b[0] = x > 0 ? b[0]! + 1n : b[0]! - 1n;
+  return f[0]!;
+}
+
+/** Primary keys an index path finds, in probe order (with repeats for array values). */
+export function* indexKeysOfPath(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean): Generator<PrimaryKey> {
+  for (const p of probes) {
+    if (p.kind === 'key') { yield* records.indexKeysFor(def, attribute, p.value); continue; }
+    const from = reverse ? p.high?.value ?? SECTION_END[p.section] : p.low?.value ?? SECTION_START[p.section];
+    for (const e of records.indexEntries(def, attribute, { start: from, reverse })) {
+      const w = within(e.value, p);
+      if (w === 'in') yield e.key;
+      else if ((w === 'after' && !reverse) || (w === 'before' && reverse)) break;
+    }
+  }
+}
+
+/** The key right after k in the index order (an exclusive end that takes k in). */
+function after(k: IndexKey): IndexKey {
+  return typeof k === 'number' ? nextUp(k) : typeof k === 'string' ? k + '\u0000' : k ? -Number.MAX_VALUE : true;
+}
+
+/** [start, end) of a probe in index order, for native counts; exactly the entries `within` places in it. */
+function probeBounds(p: Probe): { start: IndexKey; end: IndexKey | undefined } {
+  if (p.kind === 'key') return { start: p.value, end: after(p.value) };
+  const start = p.low ? (p.low.inclusive ? p.low.value : after(p.low.value)) : SECTION_START[p.section];
+  const end = p.high ? (p.high.inclusive ? after(p.high.value) : p.high.value) : p.section === 'boolean' ? -Number.MAX_VALUE : p.section === 'number' ? '' : undefined;
+  return { start, end };
+}
+
+/** Index entries a path's probes read (disjoint probes), counted natively. */
+export function countEntries(records: Records, def: TableDef, attribute: string, probes: Probe[]): number {
+  let n = 0;
+  for (const p of probes) n += records.indexCountInRange(def, attribute, probeBounds(p));
+  return n;
+}
+
+/** Entries an index holds for one record's value that fall in the probes (one per distinct key). */
+function entriesIn(v: unknown, probes: Probe[]): number {
+  if (!Array.isArray(v)) { const k = indexKeyOf(v); return k !== undefined && inProbes(k, probes) ? 1 : 0; }
+  let n = 0;
+  for (const k of indexKeysOf(v)) if (inProbes(k, probes)) n++;
+  return n;
+}
+
+function inProbes(k: IndexKey, probes: Probe[]): boolean {
+  for (const p of probes) if (p.kind === 'key' ? p.value === k : within(k, p) === 'in') return true;
+  return false;
+}
+
+/** First primary key a probe finds, from its low end (or its high end when reverse). */
+function firstKeyOf(records: Records, def: TableDef, attribute: string, p: Probe, reverse: boolean): PrimaryKey | undefined {
+  for (const pk of indexKeysOfPath(records, def, attribute, [p], reverse)) return pk;
+  return undefined;
+}
+
+export interface KeySpan { start: number; end: number; entries: number }
+
+/**
+ * A guessed primary-key span of an index path's keys, worth reading in key order instead of
+ * fetching each key, or null. The path's entries are counted natively (no decoding); the span
+ * runs between the keys of the lowest and the highest indexed value, and is taken when it
+ * holds at most SPAN_RECORDS_PER_KEY records per entry. It is only a guess: readPath counts
+ * the entries it meets in the span and fetches the keys outside when some are missing.
+ */
+export function keySpanOf(records: Records, def: TableDef, attribute: string, probes: Probe[]): KeySpan | null {
+  const entries = countEntries(records, def, attribute, probes);
+  if (entries < SPAN_MIN_KEYS) return null;
+  // The keys of the lowest and highest values: from the first and last probes that find any (some are empty,
+  // such as the string section a number literal also probes).
+  const sorted = orderedProbes(probes, false);
+  let a: PrimaryKey | undefined, b: PrimaryKey | undefined;
+  for (let i = 0; i < sorted.length && a === undefined; i++) a = firstKeyOf(records, def, attribute, sorted[i]!, false);
+  for (let i = sorted.length - 1; i >= 0 && b === undefined; i--) b = firstKeyOf(records, def, attribute, sorted[i]!, true);
+  if (typeof a !== 'number' || typeof b !== 'number') return null;
+  const span = { start: Math.min(a, b), end: nextUp(Math.max(a, b)), entries };
+  return records.recordCountInRange(def, span) <= entries * SPAN_RECORDS_PER_KEY ? span : null;
+}
+
+/**
+ * Records of a path (index paths: fetched by the keys found), in probe order. A path with
+ * spanFetch may also yield null while it reads keys only: no row, a chance to yield.
+ */
+export function* readPath(records: Records, def: TableDef, path: AccessPath): Generator<RecordData | null> {
   if (path.method === 'full_scan') {
     yield* records.recordsInRange(def, { reverse: path.reverse });
     return;
@@ -76,6 +179,12 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     return;
   }
   const attribute = path.attribute!;
+  let span: KeySpan | null = null;
+  if (path.spanFetch && (span = keySpanOf(records, def, attribute, path.probes))) {
+    let met = 0;
+    for (const r of records.recordsInRange(def, span)) { met += entriesIn(r[attribute], path.probes); yield r; }
+    if (met >= span.entries) return;
+  }
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
@@ -85,18 +194,45 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     if (r && Array.isArray(r[attribute])) seen.add(pk);
     return r;
   };
+  let n = 0;
+  for (const pk of indexKeysOfPath(records, def, attribute, probes, path.reverse)) {
+    // Keys inside a span already read were met there; skipping them can leave long runs without a row.
+    if (span && typeof pk === 'number' && pk >= span.start && pk < span.end) { if ((++n & 255) === 0) yield null; continue; }
+    const r = fetch(pk);
+    if (r) yield r;
+  }
+}
+
+/**
+ * Index entries a path's probes read, estimated in O(log n): number ranges by interpolating
+ * between the index's lowest and highest number (uniform spread assumed), other probes by a
+ * native count of their entries.
+ */
+export function estimateIndexRows(records: Records, def: TableDef, attribute: string, probes: Probe[]): number {
+  let rows = 0;
+  let bounds: { min: number; max: number } | null | undefined;
   for (const p of probes) {
     if (p.kind === 'key') {
-      for (const pk of records.indexKeysFor(def, attribute, p.value)) { const r = fetch(pk); if (r) yield r; }
+      const k = p.value;
+      const end = typeof k === 'number' ? nextUp(k) : typeof k === 'string' ? k + '\u0000' : k ? -Number.MAX_VALUE : true;
+      rows += records.indexCountInRange(def, attribute, { start: k, end });
       continue;
     }
-    const from = path.reverse ? p.high?.value ?? SECTION_END[p.section] : p.low?.value ?? SECTION_START[p.section];
-    for (const e of records.indexEntries(def, attribute, { start: from, reverse: path.reverse })) {
-      const w = within(e.value, p);
-      if (w === 'in') { const r = fetch(e.key); if (r) yield r; }
-      else if ((w === 'after' && !path.reverse) || (w === 'before' && path.reverse)) break;
+    if (p.section === 'number') {
+      bounds ??= records.indexNumberBounds(def, attribute);
+      if (!bounds) continue;
+      const lo = Math.max(bounds.min, typeof p.low?.value === 'number' ? p.low.value : -Infinity);
+      const hi = Math.min(bounds.max, typeof p.high?.value === 'number' ? p.high.value : Infinity);
+      if (hi < lo) continue;
+      const fraction = bounds.max > bounds.min ? (hi - lo) / (bounds.max - bounds.min) : 1;
+      rows += Math.ceil(fraction * records.indexEntryCount(def, attribute));
+      continue;
     }
+    const start = p.low?.value ?? SECTION_START[p.section];
+    const end = p.high ? (typeof p.high.value === 'string' ? p.high.value + '\u0000' : p.high.value === false ? true : -Number.MAX_VALUE) : (p.section === 'boolean' ? -Number.MAX_VALUE : SECTION_END[p.section]);
+    rows += records.indexCountInRange(def, attribute, { start, end });
   }
+  return rows;
 }
 
 /** Human-readable form of the probes, for EXPLAIN. */

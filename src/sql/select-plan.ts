@@ -157,6 +157,9 @@ export function describeAccess(plan: SelectPlan, st: SelectStatement): Record<st
     ...(a.attribute && !plan.countOnly ? { attribute: a.attribute } : {}),
     ...(a.probes.length && a.method !== 'index_order' && !plan.countOnly ? { keys: describeProbes(a.probes) } : {}),
     ...(a.ordered && !plan.countOnly ? { order: a.reverse ? 'descending' : 'ascending' } : {}),
+    ...(a.estimate && !plan.countOnly ? { estimated_rows: a.estimate.rows, table_rows: a.estimate.of } : {}),
+    ...(a.spanFetch && !plan.countOnly ? { fetch: 'primary_key_span_when_clustered' } : {}),
+    ...(a.reason && !plan.countOnly ? { reason: a.reason } : {}),
   };
   return [first, ...plan.joins.map((j) => ({
     table: `${j.def.database}.${j.def.name}`, alias: st.joins[j.index - 1]!.alias, join: j.type, method: j.method,

@@ -18,6 +18,9 @@ import { groupKey, isTrue, sortCompare } from './values.js';
 import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
 
 type Out = Record<string, unknown>;
+interface Group { first: Row; accs: Accumulator[] }
+/** Most string group values remembered for the allocation-free lookup (more only take the keyed path). */
+const BY_STRING_MAX = 100_000;
 
 /** Thrown when an ordered index read meets a row it cannot place (array, long string): re-plan with a sort. */
 class NotInIndexOrder extends Error {}
@@ -66,7 +69,10 @@ async function prepareJoins(svc: SqlServices, plan: SelectPlan, slicer: Slicer):
   return out;
 }
 
-/** The joined rows, streamed (sync generator; the caller slices). */
+/** Yielded by rowsOf while the access path reads no rows (index keys only): tick, then skip. */
+const PAUSE: Row = [];
+
+/** The joined rows, streamed (sync generator; the caller slices and skips PAUSE). */
 function* rowsOf(svc: SqlServices, plan: SelectPlan, joins: JoinFn[]): Generator<Row> {
   const first = plan.defs[0]!;
   const orderAttr = plan.access.orderAttribute;
@@ -75,6 +81,7 @@ function* rowsOf(svc: SqlServices, plan: SelectPlan, joins: JoinFn[]): Generator
   // One tuple is reused for every row of the first table: consumers copy what they keep.
   const t: Row = [undefined];
   for (const r of readPath(svc.records, first, plan.access)) {
+    if (r === null) { yield PAUSE; continue; }
     if (checkOrder) {
       const v = r[orderAttr];
       if (!(typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length > 0 && v.length <= INDEX_PREFIX_CHARS))) throw new NotInIndexOrder();
@@ -116,7 +123,7 @@ async function joinStep(svc: SqlServices, j: JoinPlan, slicer: Slicer): Promise<
         const probes = equalityProbes(x, isPrimary);
         if (!probes) continue;
         for (const r of readPath(svc.records, def, { method: isPrimary ? 'primary_key_lookup' : 'index_lookup', attribute: j.attribute, probes, reverse: false })) {
-          if (!seen.has(r)) { seen.add(r); cands.push(r); }
+          if (r && !seen.has(r)) { seen.add(r); cands.push(r); }
         }
       }
       return matchAll(t, cands);
@@ -190,19 +197,28 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
     const groupBy = st.groupBy.map((g) => scope.row(g));
     const aggs = scope.aggregates;
     const args = aggs.map((a) => (a.arg ? scope.row(a.arg) : () => 1));
-    const groups = new Map<unknown, { first: Row; accs: Accumulator[] }>();
-    const fresh = (t: Row) => ({ first: t.slice(), accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
+    const groups = new Map<unknown, Group>();
+    const byString = new Map<string, Group>();
+    const fresh = (t: Row): Group => ({ first: t.slice(), accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
     const single = groupBy.length === 0;
     for (const t of rows) {
       const p = slicer.tick(); if (p) await p;
-      if (post && !isTrue(post(t))) continue;
+      if (t === PAUSE || (post && !isTrue(post(t)))) continue;
       let key: unknown = 0;
+      let g: Group | undefined;
       if (!single) {
-        if (groupBy.length === 1) { const v = groupBy[0]!(t); key = typeof v === 'number' ? v : groupKey([v]); }
-        else key = groupKey(groupBy.map((g) => g(t)));
+        if (groupBy.length === 1) {
+          const v = groupBy[0]!(t);
+          // A string value finds its group without building its key (no allocation per row).
+          if (typeof v === 'string') g = byString.get(v);
+          if (!g) key = typeof v === 'number' ? v : groupKey([v]);
+        } else key = groupKey(groupBy.map((f) => f(t)));
       }
-      let g = groups.get(key);
-      if (!g) { g = fresh(t); groups.set(key, g); checkHeld(groups.size, svc.maxRows, 'hold (groups)'); }
+      if (!g) {
+        g = groups.get(key);
+        if (!g) { g = fresh(t); groups.set(key, g); checkHeld(groups.size, svc.maxRows, 'hold (groups)'); }
+        if (byString.size < BY_STRING_MAX && groupBy.length === 1) { const v = groupBy[0]!(t); if (typeof v === 'string') byString.set(v, g); }
+      }
       for (let i = 0; i < args.length; i++) g.accs[i]!.add(args[i]!(t));
     }
     if (single && groups.size === 0) groups.set(0, fresh([]));
@@ -227,7 +243,7 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   const cmp = comparer(st);
   for (const t of rows) {
     const p = slicer.tick(); if (p) await p;
-    if (post && !isTrue(post(t))) continue;
+    if (t === PAUSE || (post && !isTrue(post(t)))) continue;
     const row = project(t);
     if (seen) {
       const k = groupKey(Object.values(row));

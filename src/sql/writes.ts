@@ -55,6 +55,7 @@ async function collect(svc: SqlServices, st: UpdateStatement | DeleteStatement, 
   const out: Row[] = [];
   for (const r of readPath(svc.records, plan.defs[0]!, plan.access)) {
     const p = slicer.tick(); if (p) await p;
+    if (r === null) continue;
     const t: Row = [r];
     if (plan.pre && !isTrue(plan.pre(t))) continue;
     out.push(t);

@@ -124,3 +124,50 @@ test('numbers and strings compare loosely, and an index gives the same rows as a
   // ORDER BY a mixed column: NULL first, then booleans, numbers, strings, then arrays and objects
   assert.deepEqual((await sql(s.op, 'SELECT id FROM dev.mixed_plain ORDER BY v, id')).map((r: { id: number }) => r.id), [5, 7, 10, 1, 8, 11, 9, 2, 3, 4, 12, 6]);
 });
+
+/** dev.readings: ts = id * 10, except every fifth id, whose ts lies far outside (1e9). */
+async function loadReadings(): Promise<void> {
+  if ((await s.op({ operation: 'describe_table', database: 'dev', table: 'readings' })).status === 200) return;
+  await s.op({ operation: 'create_table', database: 'dev', table: 'readings', primary_key: 'id', attributes: [{ name: 'ts', indexed: true }] });
+  const records = Array.from({ length: 200 }, (_, k) => ({ id: k + 1, m: `m${(k + 1) % 3}`, ts: (k + 1) % 5 === 0 ? 1e9 : (k + 1) * 10 }));
+  const r = await s.op({ operation: 'insert', database: 'dev', table: 'readings', records });
+  assert.equal(r.status, 200);
+}
+
+test('an unordered index range over most of a table becomes a key-order full scan; a narrow one reads the index', async () => {
+  await loadReadings();
+  const narrow = await first('SELECT COUNT(*) FROM dev.readings WHERE ts BETWEEN 100 AND 300');
+  assert.equal(narrow.access, 'index_range');
+  assert.equal(narrow.fetch, 'primary_key_span_when_clustered');
+  assert.equal(narrow.table_rows, 200);
+  assert.ok(narrow.estimated_rows < 100, `estimate ${narrow.estimated_rows}`);
+  // ts >= 10 holds every row: estimated from the index's lowest and highest number
+  const wide = await first('SELECT COUNT(*) FROM dev.readings WHERE ts >= 10');
+  assert.equal(wide.access, 'full_scan');
+  assert.ok(wide.estimated_rows >= 100 && /reads about \d+ of 200 rows/.test(wide.reason), JSON.stringify(wide));
+  // an ordered read with LIMIT keeps the index (it stops early), whatever the share
+  const ordered = await first('SELECT id FROM dev.readings WHERE ts >= 10 ORDER BY ts LIMIT 3');
+  assert.deepEqual([ordered.access, ordered.order, ordered.fetch], ['index_range', 'ascending', undefined]);
+  // the same rows whichever path reads them
+  assert.deepEqual(await sql(s.op, 'SELECT COUNT(*) AS n FROM dev.readings WHERE ts >= 10'), [{ n: 200 }]);
+  assert.deepEqual(await sql(s.op, 'SELECT COUNT(*) AS n FROM dev.readings WHERE ts >= 10 AND ts < 1000000'), [{ n: 160 }]);
+  assert.deepEqual((await sql(s.op, 'SELECT id FROM dev.readings WHERE ts >= 10 ORDER BY ts LIMIT 3')).map((r: { id: number }) => r.id), [1, 2, 3]);
+});
+
+test('a clustered index range reads its primary-key span once; the WHERE drops the span\'s other rows', async () => {
+  await loadReadings();
+  // ts 100..1500: ids 10..150 except multiples of 5 (113 keys); their span [10, 150] holds 141 records
+  const expected = new Map<string, number>();
+  let n = 0;
+  for (let id = 10; id <= 150; id++) if (id % 5 !== 0) { n++; expected.set(`m${id % 3}`, (expected.get(`m${id % 3}`) ?? 0) + 1); }
+  assert.deepEqual(await sql(s.op, 'SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM dev.readings WHERE ts BETWEEN 100 AND 1500'), [{ n, lo: 11, hi: 149 }]);
+  const groups = await sql(s.op, 'SELECT m, COUNT(*) AS n FROM dev.readings WHERE ts BETWEEN 100 AND 1500 GROUP BY m ORDER BY m');
+  assert.deepEqual(groups, [...expected].sort().map(([m, c]) => ({ m, n: c })));
+  const ids = (await sql(s.op, 'SELECT id FROM dev.readings WHERE ts BETWEEN 100 AND 1500')).map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b);
+  assert.equal(ids.length, n);
+  assert.ok(ids.every((id: number) => id % 5 !== 0));
+  // writes planned the same way change only the matching rows
+  const up = await sql(s.op, "UPDATE dev.readings SET m = 'x' WHERE ts BETWEEN 100 AND 1500");
+  assert.equal(up.update_hashes.length, n);
+  assert.deepEqual(await sql(s.op, "SELECT COUNT(*) AS n FROM dev.readings WHERE m = 'x'"), [{ n }]);
+});
