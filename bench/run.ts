@@ -3,6 +3,7 @@
  * on stderr). Options: --only <name> (one of BENCHES), --quick (fewer rows, shorter runs), --runs N.
  */
 import { parseArgs } from 'node:util';
+import { runApplyBench } from './apply-cost.js';
 import { runAuthBench } from './auth.js';
 import { runCompare } from './compare.js';
 import { runIngestBench } from './ingest.js';
@@ -21,6 +22,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   node: () => runNodeBench({ runs, records: quick ? 20_000 : 100_000, batch: 1000, clients: 16, durationMs: quick ? 3000 : 10_000 }),
   auth: () => runAuthBench({ runs, clients: 16, durationMs: quick ? 2000 : 5000, fill: quick ? 20_000 : 50_000 }),
   replication: () => runReplicationBench({ quick, runs }),
+  // the receiving half of catch-up alone (decode + apply), issue 14 target 3
+  apply: () => runApplyBench({ rows: quick ? 50_000 : 200_000, runs }),
   ingest: () => runIngestBench({ quick, runs }),
   sink: () => runSinkBench({ quick, runs }),
   // FerryDB, the bare node:http + LMDB ceiling and a durable PostgreSQL 15, interleaved, with ratios (issue 14)

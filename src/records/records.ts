@@ -278,7 +278,8 @@ export class Records {
       if (def) this.handle(def);
     }
     // Tables that got entries, with the log position of the last one (notified after commit).
-    const touched = new Map<string, { database: string; table: string; lastSeq: number }>();
+    const touched = new Map<string, { id: string; database: string; table: string; lastSeq: number }>();
+    let last: { id: string; database: string; table: string; lastSeq: number } | undefined;
     const applied = await this.engine.transaction(() => {
       let n = 0;
       // Batches are per table in practice: resolve the table once per run of equal names.
@@ -292,16 +293,19 @@ export class Records {
         const seq = applyRemoteEntryInTxn(this.#deps, h, e, attrs);
         if (seq) {
           n++;
-          const t = touched.get(h.def.id);
-          if (t) t.lastSeq = seq;
-          else touched.set(h.def.id, { database: db, table: name, lastSeq: seq });
+          if (last?.id !== h.def.id) {
+            const id = h.def.id;
+            last = touched.get(id) ?? { id, database: db, table: name, lastSeq: seq };
+            touched.set(id, last);
+          }
+          last.lastSeq = seq;
         }
       }
       if (n) this.changelog.savePosition();
       also?.();
       return n;
     });
-    for (const event of touched.values()) this.changelog.notifyCommitted(event);
+    for (const { database, table, lastSeq } of touched.values()) this.changelog.notifyCommitted({ database, table, lastSeq });
     return applied;
   }
 }

@@ -1,9 +1,11 @@
 /** The stores behind one table: records, tombstones and one dupSort store per index. */
 import type { TableDef } from '../catalog/catalog.js';
-import type { PrimaryKey } from '../changelog/entry.js';
+import type { PrimaryKey, RecordData } from '../changelog/entry.js';
 import type { KvStore, StorageEngine } from '../storage/engine.js';
 import { indexKeysOf, sameIndexValue } from './index-keys.js';
 import type { StoredRecord, Tombstone } from './stored.js';
+
+const EMPTY: RecordData = Object.freeze({}) as RecordData;
 
 export class TableHandle {
   readonly def: TableDef;
@@ -16,6 +18,8 @@ export class TableHandle {
   #topNumber: number | undefined;
   /** False once an append was refused (the store holds keys sorting after numbers: strings). */
   #appendable = true;
+  /** One value array for every putVersion: the store encodes it before put returns. */
+  readonly #stored: StoredRecord = [0, '', {}];
 
   constructor(engine: StorageEngine, def: TableDef) {
     this.#engine = engine;
@@ -60,6 +64,14 @@ export class TableHandle {
       this.data.put(key, stored);
     }
     this.#noteKey(key);
+  }
+
+  /** putRecord of [hlc, origin, record] without a new array per row. */
+  putVersion(key: PrimaryKey, hlc: number, origin: string, record: RecordData): void {
+    const v = this.#stored;
+    v[0] = hlc; v[1] = origin; v[2] = record;
+    this.putRecord(key, v);
+    v[2] = EMPTY; // keep no reference to the record
   }
 
   /** The tombstone of a key, skipping the lookup while the table has never had one. */

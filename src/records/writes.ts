@@ -101,7 +101,7 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       record[UPDATED_TIME] = now;
       for (const name in record) if (!attrs.has(name)) newNames.add(name);
       const hlc = changelog.clock.tick();
-      table.putRecord(key, [hlc, origin, record]);
+      table.putVersion(key, hlc, origin, record);
       if (indexed.length) table.updateIndexes(key, before, record);
       lastSeq = changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user, txn);
       txn ||= lastSeq;
@@ -162,7 +162,7 @@ export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry
     table.putTombstone(entry.key, [entry.hlc, entry.origin]);
   } else {
     const record = entry.record;
-    table.putRecord(entry.key, [entry.hlc, entry.origin, record]);
+    table.putVersion(entry.key, entry.hlc, entry.origin, record);
     if (!current && version) table.tombstones.remove(entry.key);
     if (table.def.indexed.length) table.updateIndexes(entry.key, current?.[2], record);
     let fresh: string[] | undefined;

@@ -99,6 +99,24 @@ test('a batch naming an attribute __proto__ is rejected', () => {
   assert.throws(() => decodeEntries(body, 'db', 't'), ProtocolError);
 });
 
+test('attribute names that are not identifiers decode exactly (records are built from generated literals)', () => {
+  const names = ['"', '\\', "'", '}; throw 1; ({', '\n', '\u2028\u2029', '${x}', 'constructor', 'toString', 'hasOwnProperty', '1', '0x10', '', ' ', '\u0000', 'ü€😀'];
+  const rec: Record<string, unknown> = { id: 1 };
+  names.forEach((n, i) => { rec[n] = i; });
+  const e = [entry(1, rec), entry(2, { ...rec, id: 2 })];
+  const out = decodeEntries(encodeEntries(e), 'db', 't');
+  assert.deepEqual(out, e);
+  assert.deepEqual(out.map((x) => Object.keys(x.record!)), e.map((x) => Object.keys(x.record!)));
+  assert.equal(Object.getPrototypeOf(out[0]!.record), Object.prototype);
+});
+
+test('batches with more shapes than the record builders cache still decode exactly', () => {
+  const e: ChangeEntry[] = [];
+  for (let i = 0; i < 600; i++) e.push(entry(i, { id: i, [`a${i}`]: i, b: 'x' }));
+  e.push(entry(600, Object.fromEntries(Array.from({ length: 300 }, (_, j) => [`w${j}`, j]))));
+  assert.deepEqual(decodeEntries(encodeEntries(e), 'db', 't'), e);
+});
+
 test('decoded records keep their attribute order', () => {
   const e = [entry(1, { id: 1, z: 1, a: 2 }), entry(2, { id: 2, a: 2, z: 1 })];
   const out = decodeEntries(encodeEntries(e), 'db', 't');

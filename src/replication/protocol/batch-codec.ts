@@ -77,6 +77,30 @@ function check(cond: boolean, what: string): void {
   if (!cond) throw new ProtocolError(`malformed batch: ${what}`);
 }
 
+type RecordBuilder = (cols: unknown[][], cursor: number[], attrs: number[]) => RecordData;
+/** Builders by attribute names (JSON of the list); bounded so a peer sending many shapes cannot grow it. */
+const builderCache = new Map<string, RecordBuilder>();
+const MAX_BUILDERS = 256;
+const MAX_BUILDER_ATTRIBUTES = 200;
+
+/**
+ * A function returning `{ name0: cols[0][cursor[attrs[0]]++], ... }`. Names are emitted as JSON
+ * string literals (a peer cannot inject code through them; `__proto__` is refused earlier, so
+ * no literal sets a prototype). Null past the bounds: the caller then builds the record key by key.
+ */
+function builderFor(attrNames: string[]): RecordBuilder | null {
+  if (attrNames.length > MAX_BUILDER_ATTRIBUTES) return null;
+  const sig = JSON.stringify(attrNames);
+  let b = builderCache.get(sig);
+  if (b) return b;
+  if (builderCache.size >= MAX_BUILDERS) return null;
+  const fields = attrNames.map((name, j) => `${JSON.stringify(name)}: cols[${j}][cursor[attrs[${j}]]++]`).join(', ');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  b = new Function('cols', 'cursor', 'attrs', `return { ${fields} };`) as RecordBuilder;
+  builderCache.set(sig, b);
+  return b;
+}
+
 /** Decodes a body written by encodeEntries; throws ProtocolError on malformed input. */
 export function decodeEntries(body: Uint8Array, database: string, table: string): ChangeEntry[] {
   const r = new ByteReader(body);
@@ -112,12 +136,21 @@ export function decodeEntries(body: Uint8Array, database: string, table: string)
   check(r.remaining === 0, 'trailing bytes');
   const cursor = new Array<number>(attrCount).fill(0);
   const out = new Array<ChangeEntry>(n);
+  // Per shape: the record's attribute names and, for the shapes most rows have, a function that
+  // builds the record as one object literal (one hidden class, no keyed stores per value).
+  const builders = shapes.map((s) => (s.length ? builderFor(s.map((a) => names[a]!)) : null));
+  const shapeCols = shapes.map((s) => s.map((a) => columns[a]!));
   for (let i = 0; i < n; i++) {
     const s = shape[i] as number;
     let record: RecordData | null = null;
     if (s > 0) {
-      record = {};
-      for (const a of shapes[s - 1]!) record[names[a]!] = columns[a]![cursor[a]!++];
+      const attrs = shapes[s - 1]!, build = builders[s - 1];
+      if (build) {
+        record = build(shapeCols[s - 1]!, cursor, attrs);
+      } else {
+        record = {};
+        for (const a of attrs) record[names[a]!] = columns[a]![cursor[a]!++];
+      }
     }
     const o = CHANGE_OPS[op[i] as number];
     check(o !== undefined, 'op');
