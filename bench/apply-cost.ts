@@ -32,7 +32,7 @@ export async function runApplyCost(rows: number, batchRows = 2000): Promise<{ ro
     records.createTable('default', 'sensor_data', 'id');
     const cursors = new CursorStore(engine);
     const frames = await makeFrames(rows, batchRows);
-    const deps = { records, cursors, link: 'edge', self: 'hq' };
+    const deps = { records, cursors, link: 'in:edge', self: 'hq', peer: 'edge' };
     const prof = process.env.APPLY_COST_PROFILE ? await startProfile() : null;
     const t0 = performance.now();
     // Like the receiver: batches are submitted in order without waiting for earlier commits
