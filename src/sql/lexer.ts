@@ -17,8 +17,11 @@ export interface Normalised {
   originalOffset(offset: number): number;
 }
 
-const WORD = /[A-Za-z0-9_$\u0080-\uffff]/;
-const WORD_START = /[A-Za-z_$\u0080-\uffff]/;
+// Character classes by code unit (no regular expression per character on the per-query path):
+// a word is [A-Za-z0-9_$] or anything from U+0080 up; a word starts with the same minus digits.
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWordStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 0x80;
+const isWord = (c: number) => isWordStart(c) || isDigit(c);
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 /** Clause keywords that end an ORDER BY / GROUP BY list (where numbers are column positions). */
 const CLAUSE_WORDS = new Set(['SELECT', 'FROM', 'WHERE', 'HAVING', 'LIMIT', 'OFFSET', 'ORDER', 'GROUP', 'ON', 'SET', 'VALUES', 'JOIN', 'UNION']);
@@ -98,11 +101,12 @@ export function normalise(sql: string): Normalised {
       prevWord = 'IDENT';
       continue;
     }
-    if (/\d/.test(c) || (c === '.' && /\d/.test(sql[i + 1] ?? '') && !WORD.test(sql[i - 1] ?? '') && sql[i - 1] !== '`')) {
+    const code = sql.charCodeAt(i);
+    if (isDigit(code) || (c === '.' && isDigit(sql.charCodeAt(i + 1)) && !isWord(sql.charCodeAt(i - 1)) && sql[i - 1] !== '`')) {
       const m = NUMBER.exec(sql.slice(i, i + 64))!;
-      if (WORD_START.test(sql[i + m[0].length] ?? '')) { // an identifier starting with digits, e.g. 1abc
+      if (isWordStart(sql.charCodeAt(i + m[0].length))) { // an identifier starting with digits, e.g. 1abc
         let j = i;
-        while (j < n && WORD.test(sql[j]!)) j++;
+        while (j < n && isWord(sql.charCodeAt(j))) j++;
         emit(sql.slice(i, j), i);
         i = j;
         prevWord = 'IDENT';
@@ -114,9 +118,9 @@ export function normalise(sql: string): Normalised {
       i += m[0].length;
       continue;
     }
-    if (WORD_START.test(c)) {
+    if (isWordStart(code)) {
       let j = i;
-      while (j < n && WORD.test(sql[j]!)) j++;
+      while (j < n && isWord(sql.charCodeAt(j))) j++;
       const word = sql.slice(i, j);
       const upper = word.toUpperCase();
       prefixRun = upper === 'NOT' ? prefixRun + 1 : 0;
@@ -142,7 +146,8 @@ export function normalise(sql: string): Normalised {
       i = n;
       continue;
     }
-    const two = sql.slice(i, i + 2);
+    const next = sql[i + 1];
+    const two = next === '=' || next === '>' || next === '|' || next === '&' ? c + next : '';
     if (two === '<=' || two === '>=' || two === '<>' || two === '!=' || two === '||' || two === '&&') {
       emit(two, i);
       prevWord = two;
