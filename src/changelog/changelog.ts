@@ -68,12 +68,11 @@ export class ChangeLog {
     this.#seq = this.#meta.get('seq') ?? 0;
     this.clock.observe(this.#meta.get('hlc') ?? 0);
     this.#events.setMaxListeners(0);
-    const id = (this.#meta as unknown as KvStore<string>).get('logId');
-    if (typeof id === 'string') this.logId = id;
-    else {
-      this.logId = randomUUID();
-      engine.transactionSync(() => (this.#meta as unknown as KvStore<string>).put('logId', this.logId));
-    }
+    // The meta store holds numbers, and this one string.
+    const meta = this.#meta as KvStore<unknown>;
+    const id = meta.get('logId');
+    this.logId = typeof id === 'string' ? id : randomUUID();
+    if (id !== this.logId) engine.transactionSync(() => meta.put('logId', this.logId));
   }
 
   /**

@@ -133,12 +133,8 @@ export class CursorStore {
     const reset = known !== undefined;
     this.#engine.transactionSync(() => {
       if (reset) {
-        for (const link of [`in:${peer}`, `out:${peer}`]) {
-          for (const store of [this.#cursors, this.#acked, this.#dropped] as KvStore<unknown>[]) {
-            for (const key of store.getKeys({ start: [link], end: [link, '\uffff'] })) store.remove(key);
-          }
-        }
-        for (const key of this.#applied.getKeys({ start: [peer], end: [peer, '\uffff'] })) this.#applied.remove(key);
+        for (const link of [`in:${peer}`, `out:${peer}`]) for (const store of [this.#cursors, this.#acked, this.#dropped]) this.#removeUnder(store, link);
+        this.#removeUnder(this.#applied, peer);
       }
       this.#peerLogs.put(peer, logId);
     });
@@ -148,12 +144,12 @@ export class CursorStore {
   /** Forgets every position of a link (node removed) or of some of its tables. */
   async forgetLink(link: string, keep: (db: string, table: string) => boolean = () => false): Promise<void> {
     await this.#engine.transaction(() => {
-      for (const store of [this.#cursors, this.#acked, this.#counters, this.#dropped] as KvStore<unknown>[]) {
-        for (const key of store.getKeys({ start: [link], end: [link, '\uffff'] })) {
-          const [, db, table] = key as [string, string, string];
-          if (!keep(db, table)) store.remove(key);
-        }
-      }
+      for (const store of [this.#cursors, this.#acked, this.#counters, this.#dropped]) this.#removeUnder(store, link, ([, db, table]) => !keep(db as string, table as string));
     });
+  }
+
+  /** Inside a transaction: removes the keys of a store whose first part is `first` (those `drop` accepts). */
+  #removeUnder(store: KvStore<unknown>, first: string, drop: (key: unknown[]) => boolean = () => true): void {
+    for (const key of store.getKeys({ start: [first], end: [first, '\uffff'] })) if (drop(key as unknown[])) store.remove(key);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeBatchFrame } from '../../src/replication/protocol/frame-codec.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { rowsOf, sensorRows, startClusterNode, subStatus, waitForCount, type ClusterNode } from './helpers/cluster.js';
+import { createTables, rowsOf, sensorRows, startClusterNode, subStatus, waitForCount, type ClusterNode } from './helpers/cluster.js';
 
 const SENSOR = 'default:sensor_data';
 
@@ -133,10 +133,7 @@ test('a subscribed table dropped locally is shown as dropped_locally and recreat
 test('a both-ways table dropped locally comes back whole, this node\'s own rows included', async (t) => {
   const edge = await startClusterNode(t, { name: 'edge' });
   const hq = await startClusterNode(t, { name: 'hq' });
-  for (const n of [edge, hq]) {
-    await n.op({ operation: 'create_database', database: 'default' });
-    await n.op({ operation: 'create_table', database: 'default', table: 'shared', primary_key: 'id' });
-  }
+  await createTables([edge, hq], 'default', ['shared']);
   assert.equal((await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port: edge.clusteringPort, subscriptions: [{ channel: 'default:shared', subscribe: true, publish: true }] })).status, 200);
   await waitFor(async () => (await subStatus(hq, 'edge', 'default:shared', 'outbound_connections'))?.state === 'streaming', { what: 'streaming' });
   await hq.op({ operation: 'insert', database: 'default', table: 'shared', records: [{ id: 'hq-1' }, { id: 'hq-2' }] });
@@ -172,10 +169,7 @@ test('a node whose data directory started over (same name, new disk) gets every 
   const first = await startClusterNode(t, { name: 'edge' });
   const hq = await startClusterNode(t, { name: 'hq' });
   const port = first.clusteringPort;
-  await first.op({ operation: 'create_database', database: 'default' });
-  for (const table of ['sensor_data', 'shared']) {
-    for (const n of [first, hq]) await n.op({ operation: 'create_table', database: 'default', table, primary_key: 'id' });
-  }
+  await createTables([first, hq], 'default', ['sensor_data', 'shared']);
   assert.equal((await hq.op({ operation: 'add_node', name: 'edge', host: '127.0.0.1', port, subscriptions: [
     { channel: SENSOR, subscribe: true, publish: false },
     { channel: 'default:shared', subscribe: true, publish: true },

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait-for.js';
-import { count, rowsOf, sensorRows, startClusterNode, subStatus, waitForCount } from './helpers/cluster.js';
+import { count, createTables, rowsOf, sensorRows, startClusterNode, subStatus, waitForCount } from './helpers/cluster.js';
 
 test('concurrent updates of the same keys on both sides of a bidirectional table converge', async (t) => {
   const a = await startClusterNode(t, { name: 'alpha' });
   const b = await startClusterNode(t, { name: 'beta' });
-  for (const n of [a, b]) {
-    await n.op({ operation: 'create_database', database: 'shared' });
-    await n.op({ operation: 'create_table', database: 'shared', table: 'items', primary_key: 'id' });
-  }
+  await createTables([a, b], 'shared', ['items']);
   await a.op({ operation: 'add_node', name: 'beta', host: '127.0.0.1', port: b.clusteringPort, subscriptions: [{ channel: 'shared:items', publish: true, subscribe: true }] });
   await waitFor(async () => (await subStatus(a, 'beta', 'shared:items', 'outbound_connections'))?.state === 'streaming', { what: 'bidirectional stream' });
   const writes: Promise<unknown>[] = [];
@@ -128,10 +125,7 @@ test('a row resynced to one edge and relayed back never makes the hub skip the w
   const hq = await startClusterNode(t, { name: 'hq' });
   const e1 = await startClusterNode(t, { name: 'edge1' });
   const e2 = await startClusterNode(t, { name: 'edge2' });
-  for (const n of [hq, e1, e2]) {
-    await n.op({ operation: 'create_database', database: 'default' });
-    await n.op({ operation: 'create_table', database: 'default', table: 'shared', primary_key: 'id' });
-  }
+  await createTables([hq, e1, e2], 'default', ['shared']);
   const both = [{ channel: 'default:shared', subscribe: true, publish: true }];
   for (const e of [e1, e2]) {
     assert.equal((await e.op({ operation: 'add_node', name: 'hq', host: '127.0.0.1', port: hq.clusteringPort, subscriptions: both })).status, 200);
@@ -165,10 +159,7 @@ test('a row resynced to one edge and relayed back never makes the hub skip the w
 
 test('three nodes wired in a triangle (every table both ways on every link) converge, each change logged once per node', async (t) => {
   const nodes = [await startClusterNode(t, { name: 'n1' }), await startClusterNode(t, { name: 'n2' }), await startClusterNode(t, { name: 'n3' })];
-  for (const n of nodes) {
-    await n.op({ operation: 'create_database', database: 'default' });
-    await n.op({ operation: 'create_table', database: 'default', table: 'shared', primary_key: 'id' });
-  }
+  await createTables(nodes, 'default', ['shared']);
   const both = [{ channel: 'default:shared', subscribe: true, publish: true }];
   for (const [a, b] of [[0, 1], [1, 2], [2, 0]] as const) {
     assert.equal((await nodes[a]!.op({ operation: 'add_node', name: nodes[b]!.name, host: '127.0.0.1', port: nodes[b]!.clusteringPort, subscriptions: both })).status, 200);

@@ -87,6 +87,17 @@ export async function startClusterNode(t: TestContext | null, opts: NodeOpts): P
   return handle;
 }
 
+/** Creates a database and tables keyed by `id` on every node (an existing database is fine). */
+export async function createTables(nodes: ClusterNode[], database: string, tables: string[]): Promise<void> {
+  for (const n of nodes) {
+    await n.op({ operation: 'create_database', database });
+    for (const table of tables) {
+      const r = await n.op({ operation: 'create_table', database, table, primary_key: 'id' });
+      if (r.status !== 200) throw new Error(`${n.name}: create_table ${database}.${table}: ${JSON.stringify(r.body)}`);
+    }
+  }
+}
+
 /** Sensor-like rows. */
 export function sensorRows(from: number, count: number): Record<string, unknown>[] {
   const out = [];
