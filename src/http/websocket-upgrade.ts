@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket, WebSocketServer } from 'ws';
 
 export type { WebSocket } from 'ws';
 
@@ -21,8 +22,14 @@ export function offersMqtt(req: IncomingMessage): boolean {
   return typeof offered === 'string' && offered.split(',').some((p) => p.trim().toLowerCase() === 'mqtt');
 }
 
+/** ws, loaded on the first upgrade (an idle node without WebSocket clients never loads it). */
+function wsLibrary(): typeof import('ws') {
+  return createRequire(import.meta.url)('ws') as typeof import('ws');
+}
+
 export function createUpgradeAcceptor(maxPayloadBytes: number): UpgradeAcceptor {
-  const wss = new WebSocketServer({
+  let wss: WebSocketServer | null = null;
+  const server = () => wss ??= new (wsLibrary().WebSocketServer)({
     noServer: true,
     maxPayload: maxPayloadBytes,
     perMessageDeflate: false,
@@ -30,9 +37,10 @@ export function createUpgradeAcceptor(maxPayloadBytes: number): UpgradeAcceptor 
   });
   return {
     accept(req, socket, head, onOpen) {
-      wss.handleUpgrade(req, socket, head, onOpen);
+      server().handleUpgrade(req, socket, head, onOpen);
     },
     close() {
+      if (!wss) return;
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },
@@ -41,5 +49,5 @@ export function createUpgradeAcceptor(maxPayloadBytes: number): UpgradeAcceptor 
 
 /** A byte stream over a WebSocket (binary frames), for the MQTT session. */
 export function webSocketStream(ws: WebSocket): Duplex {
-  return createWebSocketStream(ws, { objectMode: false });
+  return wsLibrary().createWebSocketStream(ws, { objectMode: false });
 }

@@ -10,7 +10,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** ws, loaded when the first link is dialled or accepted (a node without clustering never loads it). */
+function wsLibrary(): typeof import('ws') {
+  return createRequire(import.meta.url)('ws') as typeof import('ws');
+}
 import { CLOSE_CODES, closeCodeName } from './protocol/close-codes.js';
 import { MAX_FRAME_BYTES, NODE_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, REPLICATION_PATH } from './protocol/messages.js';
 
@@ -63,7 +69,7 @@ export class PeerConnection {
   }
 
   get isOpen(): boolean {
-    return !this.#closed && this.#ws.readyState === WebSocket.OPEN;
+    return !this.#closed && this.#ws.readyState === this.#ws.OPEN;
   }
 
   /** Bytes queued in the socket and not yet written. */
@@ -123,7 +129,7 @@ export function dial(opts: DialOptions): Promise<DialResult> {
     let socket: Duplex | null = null;
     let settled = false;
     const done = (r: DialResult) => { if (!settled) { settled = true; resolve(r); } };
-    const ws = new WebSocket(opts.url, {
+    const ws = new (wsLibrary().WebSocket)(opts.url, {
       headers: { authorization: opts.authorization, [PROTOCOL_HEADER]: String(opts.protocolVersion ?? PROTOCOL_VERSION), [NODE_HEADER]: opts.nodeName },
       handshakeTimeout: opts.timeoutMs ?? 10_000,
       perMessageDeflate: false,
@@ -187,7 +193,7 @@ export class ReplicationListener {
 
   constructor(opts: ListenerOptions) {
     this.#opts = opts;
-    this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
+    this.#wss = new (wsLibrary().WebSocketServer)({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
     const reject404 = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
       if (opts.onRequest?.(req, res)) return;
       res.statusCode = 404;

@@ -2,8 +2,8 @@
  * Content negotiation and the body codecs of the HTTP port: JSON, CBOR (cbor-x, imported only
  * here), MessagePack and CSV. Pure: bytes in, values out, or a 400/415 DbError.
  */
-import { Decoder as CborDecoder, Encoder as CborEncoder } from 'cbor-x';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { Decoder as CborDecoder, Encoder as CborEncoder } from 'cbor-x';
 import { Packr } from 'msgpackr';
 import { DbError, invalid } from '../errors/db-error.js';
 
@@ -23,9 +23,19 @@ const ALIASES: Record<string, Format> = {
 /** Path suffixes that choose a format: /Table/1.csv, /Table/.msgpack?... */
 export const SUFFIXES: Record<string, Format> = { '.json': 'json', '.cbor': 'cbor', '.msgpack': 'msgpack', '.csv': 'csv' };
 
-// mapsAsObjects/useRecords off: plain interoperable CBOR maps and objects.
-const cborEncoder = new CborEncoder({ useRecords: false, mapsAsObjects: true });
-const cborDecoder = new CborDecoder({ useRecords: false, mapsAsObjects: true });
+const load = createRequire(import.meta.url);
+let cbor: { encoder: CborEncoder; decoder: CborDecoder } | null = null;
+/** cbor-x's codec, loaded by the first CBOR body or response (an idle node never loads it). */
+function cborCodec(): { encoder: CborEncoder; decoder: CborDecoder } {
+  if (cbor) return cbor;
+  const { Encoder, Decoder } = load('cbor-x') as typeof import('cbor-x');
+  // mapsAsObjects/useRecords off: plain interoperable CBOR maps and objects.
+  return cbor = { encoder: new Encoder({ useRecords: false, mapsAsObjects: true }), decoder: new Decoder({ useRecords: false, mapsAsObjects: true }) };
+}
+/** csv-parse's synchronous parser, loaded by the first CSV body. */
+function csvParser(): typeof import('csv-parse/sync').parse {
+  return (load('csv-parse/sync') as typeof import('csv-parse/sync')).parse;
+}
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 /**
@@ -62,11 +72,11 @@ export function decodeBody(format: Format, bytes: Buffer): unknown {
       case 'json':
         return JSON.parse(bytes.toString('utf8'));
       case 'cbor':
-        return cborDecoder.decode(bytes);
+        return cborCodec().decoder.decode(bytes);
       case 'msgpack':
         return packr.unpack(bytes);
       case 'csv': {
-        const rows = parseCsv(bytes, { columns: true, skip_empty_lines: true, cast: castCell }) as Record<string, unknown>[];
+        const rows = csvParser()(bytes, { columns: true, skip_empty_lines: true, cast: castCell }) as Record<string, unknown>[];
         return rows.length === 1 ? rows[0] : rows;
       }
     }
@@ -91,7 +101,7 @@ export function encodeBody(format: Format, value: unknown): Buffer {
     case 'json':
       return Buffer.from(JSON.stringify(value));
     case 'cbor':
-      return cborEncoder.encode(value);
+      return cborCodec().encoder.encode(value);
     case 'msgpack':
       return packr.pack(value);
     case 'csv':

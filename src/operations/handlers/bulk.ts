@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import type { TableDef } from '../../catalog/catalog.js';
 import { isSuperUser } from '../../auth/permissions.js';
 import { DbError, invalid } from '../../errors/db-error.js';
@@ -12,6 +12,11 @@ import type { Body, OperationContext } from '../context.js';
 import { databaseOf, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
 import { assertWritable } from './writes.js';
+
+/** csv-parse's synchronous parser, loaded by the first CSV load (an idle node never loads it). */
+function csvParser(): typeof import('csv-parse/sync').parse {
+  return (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse;
+}
 
 const CHUNK = 1000;
 const ACTIONS = ['insert', 'update', 'upsert'] as const;
@@ -40,7 +45,7 @@ export function castCell(value: string): unknown {
 export function parseCsv(text: string): Record<string, unknown>[] {
   let rows: string[][];
   try {
-    rows = parse(text, { skip_empty_lines: true, bom: true, relax_column_count: true, trim: false }) as string[][];
+    rows = csvParser()(text, { skip_empty_lines: true, bom: true, relax_column_count: true, trim: false }) as string[][];
   } catch (err) {
     throw invalid(`invalid CSV: ${(err as Error).message}`);
   }
