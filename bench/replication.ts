@@ -41,6 +41,17 @@ function rssMb(pid: number): { rss: number; anon: number; file: number } {
   }
 }
 
+/** User + system CPU time of a process in milliseconds (from /proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 async function recordCount(op: Op): Promise<number> {
   const r = await op({ operation: 'describe_table', database: 'default', table: 'sensor_data' });
   return r.status === 200 ? (r.body.record_count as number) : -1;
@@ -169,16 +180,22 @@ export async function catchUp(p: Pair, n: number): Promise<Record<string, number
   const writeSeconds = (performance.now() - w0) / 1000;
   const edgeAfterWrite = rssMb(p.edge.pid).rss;
   p.proxy.resetCounters();
+  const connectionsBefore = p.proxy.counters().connections;
+  const cpu0 = { edge: cpuMs(p.edge.pid), hq: cpuMs(p.hq.pid) };
   const t0 = performance.now();
   p.proxy.restore();
   const done = await waitCount(p.hqOp, base + n, 600_000, 25);
   clearInterval(sampler);
-  // The dialler was backing off while the link was refused; measure from the reconnection.
-  const linked = p.proxy.lastAcceptAt;
+  const cpu = { edge: cpuMs(p.edge.pid) - cpu0.edge, hq: cpuMs(p.hq.pid) - cpu0.hq };
+  // The dialler was backing off while the link was refused; measure from the first connection after
+  // the restore (not the last one: a reconnection during catch-up must count against the figure).
+  const linked = p.proxy.firstAcceptSinceRestore;
   const secs = (done - linked) / 1000;
   const b = wireBytes(p);
   return {
     rows: n, write_seconds: r2(writeSeconds), reconnect_wait_seconds: r2((linked - t0) / 1000), catch_up_seconds: r2(secs), catch_up_rows_per_s: Math.round(n / secs),
+    connections_during_catch_up: p.proxy.counters().connections - connectionsBefore,
+    cpu_ms_per_1k_rows_edge: r2((cpu.edge / n) * 1000), cpu_ms_per_1k_rows_hq: r2((cpu.hq / n) * 1000),
     max_rss_mb_edge: max.edge.rss, max_rss_mb_hq: max.hq.rss, max_rss_anon_mb_edge: max.edge.anon, max_rss_anon_mb_hq: max.hq.anon,
     max_rss_file_mb_edge: max.edge.file, max_rss_file_mb_hq: max.hq.file, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2(b / n),
   };

@@ -36,6 +36,7 @@ export class FaultProxy {
   #cut = false;
   #blackhole = false;
   #lastAcceptAt = 0;
+  #firstAcceptSinceRestore = 0;
   #port = 0;
 
   private constructor(options: FaultProxyOptions) {
@@ -75,6 +76,11 @@ export class FaultProxy {
     return this.#lastAcceptAt;
   }
 
+  /** performance.now() of the first connection accepted since the last restore() (0 if none yet). */
+  get firstAcceptSinceRestore(): number {
+    return this.#firstAcceptSinceRestore;
+  }
+
   /** Zeroes the byte counters (between measurements). */
   resetCounters(): void {
     this.#counters.bytesToTarget = 0;
@@ -101,6 +107,7 @@ export class FaultProxy {
   /** Lets connections through again. */
   restore(): void {
     this.#cut = false;
+    this.#firstAcceptSinceRestore = 0;
   }
 
   /** Stops listening and destroys every connection. */
@@ -123,6 +130,7 @@ export class FaultProxy {
     }
     this.#counters.connections++;
     this.#lastAcceptAt = performance.now();
+    if (this.#firstAcceptSinceRestore === 0) this.#firstAcceptSinceRestore = this.#lastAcceptAt;
     const upstream = connect(this.#target.port, this.#target.host);
     this.#sockets.add(client);
     this.#sockets.add(upstream);

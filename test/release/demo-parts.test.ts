@@ -52,12 +52,20 @@ test('fault proxy forwards both ways, counts the bytes and cuts and restores the
     assert.equal(proxy.counters().refused, 1);
 
     proxy.restore();
+    assert.equal(proxy.firstAcceptSinceRestore, 0, 'no connection accepted since the restore yet');
     const c = await dial(proxy.port);
     let again = '';
     c.on('data', (d) => { again += d.toString(); });
     c.write('back');
     await waitFor(() => again === 'back', { what: 'the echo after restore', timeoutMs: 5000 });
     assert.equal(proxy.counters().bytesToTarget, 15);
+    const first = proxy.firstAcceptSinceRestore;
+    assert.ok(first > 0, 'the first connection after the restore is timed');
+    // A later connection moves lastAcceptAt but not the first-accept time the catch-up bench measures from.
+    const d = await dial(proxy.port);
+    await waitFor(() => proxy.lastAcceptAt > first, { what: 'the second accept', timeoutMs: 5000 });
+    assert.equal(proxy.firstAcceptSinceRestore, first);
+    d.destroy();
     c.destroy();
   } finally {
     await proxy.close();
