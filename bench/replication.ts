@@ -188,13 +188,14 @@ export async function catchUp(p: Pair, n: number): Promise<Record<string, number
   clearInterval(sampler);
   const cpu = { edge: cpuMs(p.edge.pid) - cpu0.edge, hq: cpuMs(p.hq.pid) - cpu0.hq };
   // The dialler was backing off while the link was refused; measure from the first connection after
-  // the restore (not the last one: a reconnection during catch-up must count against the figure).
+  // the restore, not the last one: the nodes' identity probes (short HTTP requests on the clustering port) also
+  // pass through the proxy, and one of them mid catch-up used to shorten the measured span.
   const linked = p.proxy.firstAcceptSinceRestore;
   const secs = (done - linked) / 1000;
   const b = wireBytes(p);
   return {
     rows: n, write_seconds: r2(writeSeconds), reconnect_wait_seconds: r2((linked - t0) / 1000), catch_up_seconds: r2(secs), catch_up_rows_per_s: Math.round(n / secs),
-    connections_during_catch_up: p.proxy.counters().connections - connectionsBefore,
+    proxy_connections_during_catch_up: p.proxy.counters().connections - connectionsBefore,
     cpu_ms_per_1k_rows_edge: r2((cpu.edge / n) * 1000), cpu_ms_per_1k_rows_hq: r2((cpu.hq / n) * 1000),
     max_rss_mb_edge: max.edge.rss, max_rss_mb_hq: max.hq.rss, max_rss_anon_mb_edge: max.edge.anon, max_rss_anon_mb_hq: max.hq.anon,
     max_rss_file_mb_edge: max.edge.file, max_rss_file_mb_hq: max.hq.file, edge_rss_mb_after_write: edgeAfterWrite, bytes_per_row: r2(b / n),
