@@ -7,6 +7,7 @@ import { invalid } from '../errors/db-error.js';
 import type { Body, OperationContext } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import { SqlParser, type ParsedSql } from './parse.js';
+import { pointShapeOf, runPoint } from './point.js';
 import type { SqlServices } from './run-context.js';
 import { runSelect } from './select.js';
 import { runDelete, runInsert, runUpdate } from './writes.js';
@@ -34,6 +35,12 @@ export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
     if (body.explain !== undefined && typeof body.explain !== 'boolean') throw invalid(`'explain' must be true or false`);
     const svc: SqlServices = { records: ctx.records, catalog: ctx.catalog, user: ctx.user, maxRows: ctx.config.sql.maxRows, sliceMs: ctx.config.sql.sliceMs };
     const parsed = parser.parse(body.sql);
+    if (!(parsed instanceof Promise) && body.explain !== true) {
+      // Primary-key point reads answer synchronously (no plan, no promise): see point.ts.
+      const shape = pointShapeOf(parsed.statement);
+      const rows = shape ? runPoint(svc, shape, parsed.params) : undefined;
+      if (rows) return rows;
+    }
     return parsed instanceof Promise ? parsed.then((p) => run(svc, p, body.explain === true)) : run(svc, parsed, body.explain === true);
   };
   registry.register({ name: 'sql', handler, superUserOnly: false });

@@ -105,6 +105,7 @@ test('table and attribute permissions apply to every table and column a statemen
   await refused("INSERT INTO dev.breed (id, name) VALUES (1, 'x')", /"required_table_permissions":\["insert"\]/);
   await refused('DELETE FROM dev.breed WHERE id = 154', /"delete"/);
   await refused('SELECT * FROM dev.owner', /Table 'dev.owner' does not exist/);
+  await refused('SELECT * FROM dev.owner WHERE id = 1', /Table 'dev.owner' does not exist/);
   await refused('SELECT b.name FROM dev.breed b INNER JOIN dev.owner o ON o.id = b.id', /Table 'dev.owner' does not exist/);
   // attribute-level: only dog_name (and the key and time stamps) of dev.dog may be read
   await refused('SELECT age FROM dev.dog', /Attribute 'age' does not exist on 'dev.dog'/);

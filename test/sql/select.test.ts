@@ -186,3 +186,37 @@ test('sensor rows: grouped aggregates over a time range and the latest rows by t
   assert.deepEqual(await ids("SELECT id FROM dev.sensor WHERE machine_id = 'm3' AND ts > 1700000150000 ORDER BY id"), [153, 163, 173, 183, 193]);
   assert.deepEqual(await sql(s.op, 'SELECT COUNT(*) AS n FROM dev.sensor'), [{ n: 200 }]);
 });
+
+test('primary-key point reads (the synchronous shortcut) answer exactly what the general planner answers', async () => {
+  await s.op({ operation: 'create_table', database: 'dev', table: 'keys', primary_key: 'k' });
+  const rows = [{ k: 5, v: 'number' }, { k: '5', v: 'string' }, { k: '5.0', v: 'decimal string' }, { k: 'abc', v: 'word' }, { k: 0, v: 'zero' }, { k: -3.5, v: 'negative' }];
+  assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'keys', records: rows })).status, 200);
+  const vals = (body: { v: string }[]) => body.map((r) => r.v).sort();
+  for (const lit of ['5', "'5'", "'5.0'", "'abc'", "'ABC'", '0', '-3.5', "'-3.5'", '99', "''", 'NULL', '5.0']) {
+    const point = await sql(s.op, `SELECT * FROM dev.keys WHERE k = ${lit}`);
+    // AND k IS NOT NULL keeps the same rows but takes the planner's path
+    const general = await sql(s.op, `SELECT * FROM dev.keys WHERE k = ${lit} AND k IS NOT NULL`);
+    assert.deepEqual(vals(point), vals(general), `k = ${lit}`);
+    assert.deepEqual((await sql(s.op, `SELECT * FROM dev.keys WHERE ${lit} = k`)).map((r: { v: string }) => r.v).sort(), vals(point), `${lit} = k`);
+  }
+  assert.deepEqual(vals(await sql(s.op, 'SELECT * FROM dev.keys WHERE k = 5')), ['number', 'string']);
+  assert.deepEqual(vals(await sql(s.op, "SELECT t.* FROM dev.keys AS t WHERE t.k = 'abc'")), ['word']);
+  assert.deepEqual(vals(await sql(s.op, "SELECT * FROM `dev`.`keys` WHERE keys.k = 'abc'")), ['word']);
+  // the whole stored record, time stamps included, as search_by_id returns it
+  const [one] = await sql(s.op, "SELECT * FROM dev.keys WHERE k = 'abc'");
+  const [byId] = (await s.op({ operation: 'search_by_id', database: 'dev', table: 'keys', ids: ['abc'], get_attributes: ['*'] })).body;
+  assert.deepEqual(one, byId);
+  // a non-key column with the same shape takes the planner (and answers)
+  assert.deepEqual(vals(await sql(s.op, "SELECT * FROM dev.keys WHERE v = 'zero'")), ['zero']);
+  // the table is looked up on every run: after a drop the cached statement answers the planner's 404
+  assert.equal((await s.op({ operation: 'drop_table', database: 'dev', table: 'keys' })).status, 200);
+  const gone = await s.op({ operation: 'sql', sql: 'SELECT * FROM dev.keys WHERE k = 5' });
+  const goneGeneral = await s.op({ operation: 'sql', sql: 'SELECT * FROM dev.keys WHERE k = 5 AND k IS NOT NULL' });
+  assert.equal(gone.status, goneGeneral.status);
+  assert.deepEqual(gone.body, goneGeneral.body);
+  assert.match(gone.body.error, /does not exist/);
+  // re-created with another primary key: the same text now reads a non-key column through the planner
+  await s.op({ operation: 'create_table', database: 'dev', table: 'keys', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'dev', table: 'keys', records: [{ id: 1, k: 5, v: 'again' }] });
+  assert.deepEqual(vals(await sql(s.op, 'SELECT * FROM dev.keys WHERE k = 5')), ['again']);
+});
