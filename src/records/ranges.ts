@@ -30,6 +30,20 @@ export function* recordsInRange(table: TableHandle, range: KeyRange = {}): Gener
   }
 }
 
+/**
+ * Records in primary-key order within the range, in arrays of up to `size` (a fresh array each
+ * time): one iteration step per batch for consumers that run a tight loop per row (SQL scans).
+ */
+export function* recordBatches(table: TableHandle, range: KeyRange = {}, size = 256): Generator<RecordData[]> {
+  let batch: RecordData[] = [];
+  for (const { key, value } of table.data.getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {
+    if (typeof key !== 'number' && typeof key !== 'string') continue;
+    batch.push(value[2]);
+    if (batch.length === size) { yield batch; batch = []; }
+  }
+  if (batch.length) yield batch;
+}
+
 /** (indexed value, primary key) pairs of one attribute's index, in index order within the range. */
 export function* indexEntries(table: TableHandle, attribute: string, range: KeyRange = {}): Generator<IndexEntry> {
   for (const { key, value } of table.index(attribute).getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {

@@ -10,7 +10,7 @@ import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js'
 import { DbError } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { indexKeysOf, type IndexKey } from './index-keys.js';
-import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
+import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordBatches, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { runQuery, type QueryOptions } from './search.js';
 import { TableHandle } from './table-handle.js';
 import { applyRemoteEntryInTxn, deleteRecords, prepareRecords, writeRecords, type WriteDeps, type WriteResult } from './writes.js';
@@ -205,6 +205,11 @@ export class Records {
   /** Records in primary-key order within a key range (planners: scans and key ranges). */
   recordsInRange(def: TableDef, range?: KeyRange): Iterable<RecordData> {
     return recordsInRange(this.handle(def), range);
+  }
+
+  /** The same records in arrays of up to `size` (one step per batch for tight per-row loops). */
+  recordBatches(def: TableDef, range?: KeyRange, size?: number): Iterable<RecordData[]> {
+    return recordBatches(this.handle(def), range, size);
   }
 
   /** True when the attribute is the primary key or has a secondary index. */

@@ -116,6 +116,19 @@ export function countEntries(records: Records, def: TableDef, attribute: string,
 
 /** Entries an index holds for one record's value that fall in the probes (one per distinct key). */
 function entriesIn(v: unknown, probes: Probe[]): number {
+  // The common case, a finite number: only number keys and number ranges can hold it (a string section
+  // probed beside them cannot), placed without the general comparison.
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    for (const p of probes) {
+      if (p.kind === 'key') { if (p.value === v) return 1; continue; }
+      if (p.section !== 'number') continue;
+      const lo = p.low, hi = p.high;
+      if (lo && (v < (lo.value as number) || (v === lo.value && !lo.inclusive))) continue;
+      if (hi && (v > (hi.value as number) || (v === hi.value && !hi.inclusive))) continue;
+      return 1;
+    }
+    return 0;
+  }
   if (!Array.isArray(v)) { const k = indexKeyOf(v); return k !== undefined && inProbes(k, probes) ? 1 : 0; }
   let n = 0;
   for (const k of indexKeysOf(v)) if (inProbes(k, probes)) n++;
@@ -153,6 +166,10 @@ export function keySpanOf(records: Records, def: TableDef, attribute: string, pr
   for (let i = sorted.length - 1; i >= 0 && b === undefined; i--) b = firstKeyOf(records, def, attribute, sorted[i]!, true);
   if (typeof a !== 'number' || typeof b !== 'number') return null;
   const span = { start: Math.min(a, b), end: nextUp(Math.max(a, b)), entries };
+  // Whole-number keys: the span cannot hold more records than it has whole numbers, so a span narrow
+  // enough needs no count (keys with fractions in it only make it slower, never change the rows).
+  const lo = Math.min(a, b), hi = Math.max(a, b);
+  if (Number.isInteger(lo) && Number.isInteger(hi) && hi - lo + 1 <= entries * SPAN_RECORDS_PER_KEY) return span;
   return records.recordCountInRange(def, span) <= entries * SPAN_RECORDS_PER_KEY ? span : null;
 }
 
@@ -185,6 +202,11 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     for (const r of records.recordsInRange(def, span)) { met += entriesIn(r[attribute], path.probes); yield r; }
     if (met >= span.entries) return;
   }
+  yield* fetchByIndex(records, def, attribute, probes, path.reverse, span);
+}
+
+/** Records of an index path fetched one by one by the keys found, skipping the keys of a span already read. */
+function* fetchByIndex(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData | null> {
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
@@ -195,12 +217,52 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
     return r;
   };
   let n = 0;
-  for (const pk of indexKeysOfPath(records, def, attribute, probes, path.reverse)) {
+  for (const pk of indexKeysOfPath(records, def, attribute, probes, reverse)) {
     // Keys inside a span already read were met there; skipping them can leave long runs without a row.
     if (span && typeof pk === 'number' && pk >= span.start && pk < span.end) { if ((++n & 255) === 0) yield null; continue; }
     const r = fetch(pk);
     if (r) yield r;
   }
+}
+
+/** Rows per batch of readPathBatches. */
+const BATCH = 256;
+
+/**
+ * The rows of readPath in arrays (possibly empty: a chance to yield while only keys are read),
+ * the same rows in the same order. Scans (full and primary-key spans) read their batches
+ * straight from the store, so a tight per-row loop pays one iteration step per batch.
+ */
+export function* readPathBatches(records: Records, def: TableDef, path: AccessPath): Generator<RecordData[]> {
+  if (path.method === 'full_scan') {
+    yield* records.recordBatches(def, { reverse: path.reverse }, BATCH);
+    return;
+  }
+  if (path.attribute !== def.hashAttribute && path.spanFetch) {
+    const attribute = path.attribute!;
+    const span = keySpanOf(records, def, attribute, path.probes);
+    if (span) {
+      let met = 0;
+      for (const b of records.recordBatches(def, span, BATCH)) {
+        for (let i = 0; i < b.length; i++) met += entriesIn(b[i]![attribute], path.probes);
+        yield b;
+      }
+      if (met >= span.entries) return;
+    }
+    yield* batched(fetchByIndex(records, def, attribute, orderedProbes(path.probes, path.reverse), path.reverse, span));
+    return;
+  }
+  yield* batched(readPath(records, def, path));
+}
+
+function* batched(rows: Iterable<RecordData | null>): Generator<RecordData[]> {
+  let b: RecordData[] = [];
+  for (const r of rows) {
+    if (r === null) { yield b; b = []; continue; }
+    b.push(r);
+    if (b.length === BATCH) { yield b; b = []; }
+  }
+  if (b.length) yield b;
 }
 
 /**

@@ -44,7 +44,7 @@ export class Scope {
 
   /** Compiles for one input row. Aggregates are not allowed here. */
   row(e: Expr): Compiled<Row> {
-    return this.#compile(e, (i, name) => (r: Row) => r[i]?.[name], () => {
+    return this.#compile(e, columnReader, () => {
       throw invalid(`aggregate ${exprText(e, this.params)} is not allowed here (use it in the select list or HAVING)`);
     });
   }
@@ -72,11 +72,17 @@ export class Scope {
       case 'isnull': { const f = c(e.expr); return e.negated ? (x) => !isNull(f(x)) : (x) => isNull(f(x)); }
       case 'between': {
         const f = c(e.expr), lo = c(e.low), hi = c(e.high), neg = e.negated;
-        return (x) => {
+        const general = (x: T) => {
           const v = f(x), a = compareWith(v, lo(x), (d) => d >= 0), b = compareWith(v, hi(x), (d) => d <= 0);
           const r = a === false || b === false ? false : a === null || b === null ? null : true;
           return neg ? not(r) : r;
         };
+        const kl = constantOf(e.low, this.params)?.value, kh = constantOf(e.high, this.params)?.value;
+        if (typeof kl !== 'number' || typeof kh !== 'number') return general;
+        // Constant number bounds: a number value compares directly (sqlCompare's a - b), others take the general rule.
+        return neg
+          ? (x) => { const v = f(x); return typeof v === 'number' ? !(v - kl >= 0 && v - kh <= 0) : general(x); }
+          : (x) => { const v = f(x); return typeof v === 'number' ? v - kl >= 0 && v - kh <= 0 : general(x); };
       }
       case 'like': {
         const f = c(e.expr), neg = e.negated;
@@ -104,10 +110,10 @@ export class Scope {
           case 'OR': return (x) => { const a = l(x); if (isTrue(a)) return true; const b = r(x); if (isTrue(b)) return true; return isNull(a) || isNull(b) ? null : false; };
           case '=': return (x) => sqlEquals(l(x), r(x));
           case '<>': return (x) => not(sqlEquals(l(x), r(x)));
-          case '<': return (x) => compareWith(l(x), r(x), (d) => d < 0);
-          case '<=': return (x) => compareWith(l(x), r(x), (d) => d <= 0);
-          case '>': return (x) => compareWith(l(x), r(x), (d) => d > 0);
-          case '>=': return (x) => compareWith(l(x), r(x), (d) => d >= 0);
+          case '<': return numberFast(l, constantOf(e.right, this.params), (d) => d < 0) ?? ((x) => compareWith(l(x), r(x), (d) => d < 0));
+          case '<=': return numberFast(l, constantOf(e.right, this.params), (d) => d <= 0) ?? ((x) => compareWith(l(x), r(x), (d) => d <= 0));
+          case '>': return numberFast(l, constantOf(e.right, this.params), (d) => d > 0) ?? ((x) => compareWith(l(x), r(x), (d) => d > 0));
+          case '>=': return numberFast(l, constantOf(e.right, this.params), (d) => d >= 0) ?? ((x) => compareWith(l(x), r(x), (d) => d >= 0));
           case '||': return (x) => { const a = l(x), b = r(x); return isNull(a) || isNull(b) ? null : `${String(a)}${String(b)}`; };
           default: { const op = e.op; return (x) => arithmetic(op, l(x), r(x)); }
         }
@@ -150,6 +156,36 @@ export class Scope {
       return hasNull ? null : neg;
     };
   }
+}
+
+/**
+ * `value <op> constant number`: a number value compares as sqlCompare does (a - b) without the
+ * general path's calls; other values (strings, arrays, NULL) take it. Null when not a number constant.
+ */
+function numberFast<T>(l: Compiled<T>, k: { value: unknown } | undefined, test: (d: number) => boolean): Compiled<T> | null {
+  const n = k?.value;
+  if (typeof n !== 'number') return null;
+  return (x) => { const v = l(x); return typeof v === 'number' ? test(v - n) : compareWith(v, n, test); };
+}
+
+/** Most column readers kept (one per table position and attribute name seen). */
+const READERS_MAX = 10_000;
+const readers = new Map<string, Compiled<Row>>();
+
+/**
+ * Reads one attribute of one table of a row: `r[i]?.[name]`. Each (position, name) gets its own
+ * function, so its property load stays monomorphic (one shared closure for every attribute
+ * makes the load megamorphic); the name is embedded as a JSON string literal.
+ */
+function columnReader(i: number, name: string): Compiled<Row> {
+  const key = `${i}:${name}`;
+  let f = readers.get(key);
+  if (!f) {
+    if (readers.size >= READERS_MAX) readers.clear();
+    f = new Function('r', `const t = r[${i}]; return t === undefined || t === null ? undefined : t[${JSON.stringify(name)}];`) as Compiled<Row>;
+    readers.set(key, f);
+  }
+  return f;
 }
 
 /** The constant value of a literal or parameter expression, or undefined when it is not constant. */

@@ -26,6 +26,16 @@ export class Slicer {
     this.#sliceMs = sliceMs;
   }
 
+  /** Call once per batch of n rows (n may be 0); await only when it returns a promise. */
+  tickMany(n: number): Promise<void> | undefined {
+    this.#n += n;
+    if (this.#n < 256 && n > 0) return undefined;
+    this.#n = 0;
+    if (performance.now() - this.#start < this.#sliceMs) return undefined;
+    this.yields++;
+    return yieldNow().then(() => { this.#start = performance.now(); });
+  }
+
   /** Call once per row; await only when it returns a promise (every 256 rows at most). */
   tick(): Promise<void> | undefined {
     if ((++this.#n & 255) !== 0) return undefined;

@@ -8,7 +8,7 @@
 import type { RecordData } from '../changelog/entry.js';
 import { invalid } from '../errors/db-error.js';
 import { exprText, type Expr, type SelectStatement } from './ast.js';
-import { readPath } from './access.js';
+import { readPath, readPathBatches } from './access.js';
 import { newAccumulator, type Accumulator } from './aggregates.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
 import { equalityProbes } from './planner.js';
@@ -201,9 +201,8 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
     const byString = new Map<string, Group>();
     const fresh = (t: Row): Group => ({ first: t.slice(), accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
     const single = groupBy.length === 0;
-    for (const t of rows) {
-      const p = slicer.tick(); if (p) await p;
-      if (t === PAUSE || (post && !isTrue(post(t)))) continue;
+    const addRow = (t: Row): void => {
+      if (post && !isTrue(post(t))) return;
       let key: unknown = 0;
       let g: Group | undefined;
       if (!single) {
@@ -220,6 +219,24 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
         if (byString.size < BY_STRING_MAX && groupBy.length === 1) { const v = groupBy[0]!(t); if (typeof v === 'string') byString.set(v, g); }
       }
       for (let i = 0; i < args.length; i++) g.accs[i]!.add(args[i]!(t));
+    };
+    if (!plan.joins.length) {
+      // One table: read the access path in batches and run the row loop without a generator per row.
+      const pre = plan.pre;
+      const t: Row = [undefined];
+      for (const batch of readPathBatches(svc.records, plan.defs[0]!, plan.access)) {
+        const p = slicer.tickMany(batch.length); if (p) await p;
+        for (let i = 0; i < batch.length; i++) {
+          t[0] = batch[i];
+          if (pre && !isTrue(pre(t))) continue;
+          addRow(t);
+        }
+      }
+    } else {
+      for (const t of rows) {
+        const p = slicer.tick(); if (p) await p;
+        if (t !== PAUSE) addRow(t);
+      }
     }
     if (single && groups.size === 0) groups.set(0, fresh([]));
     let out: { row: Out; keys: unknown[] }[] = [];

@@ -126,6 +126,12 @@ test('DISTINCT, GROUP BY, HAVING and every aggregate, with NULLs ignored', async
   assert.deepEqual(await sql(s.op, 'SELECT breed_id, COUNT(*) AS n FROM dev.dog WHERE breed_id IS NULL OR breed_id = 999 GROUP BY breed_id ORDER BY breed_id'),
     [{ breed_id: null, n: 1 }, { breed_id: 999, n: 1 }]);
   assert.deepEqual(await sql(s.op, 'SELECT COUNT(*) AS n FROM dev.dog GROUP BY adorable HAVING MIN(age) < 5 ORDER BY n'), [{ n: 1 }, { n: 13 }]);
+  // over mixed types: numeric strings add up, other values are skipped; MIN/MAX follow the ORDER BY order
+  // (booleans < numbers < strings < arrays); NULL and missing values are ignored
+  assert.deepEqual(await sql(s.op, 'SELECT COUNT(v) AS c, SUM(v) AS s, AVG(v) AS a, MIN(v) AS lo, MAX(v) AS hi FROM dev.mixed_plain'),
+    [{ c: 10, s: 35, a: 7, lo: true, hi: [5, 6] }]);
+  assert.deepEqual(await sql(s.op, "SELECT MIN(v) AS lo, MAX(v) AS hi, SUM(v) AS s FROM dev.mixed_plain WHERE id IN (1, 8, 9, 4)"),
+    [{ lo: 5, hi: 'abc', s: 25 }]);
 });
 
 test('INNER and LEFT JOIN on equality, with missing partners on either side', async () => {
