@@ -126,6 +126,8 @@ async function sustained(pgs: TestPostgres, rows: number, run: number): Promise<
   try {
     const r = await op({ operation: 'add_sink', name: `sustained-${run}`, url: pgs.url, tables: [{ database: 'default', table: 'sensor_data', target: table }], batch_rows: 5000 });
     if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+    // Timed from steady streaming: the sink has connected, created its table and committed its (empty) first copy.
+    await waitCursor(pgs, `sustained-${run}`, 0, 60_000);
     const t0 = performance.now();
     await insertRows(op, 0, rows);
     const written = performance.now();
