@@ -26,7 +26,7 @@ export interface Config {
     leafServer: { network: { routes: Route[] } };
   };
   replication: { routes: Route[] };
-  sql: { maxRows: number; sliceMs: number };
+  sql: { maxRows: number; sliceMs: number; parallelMinRows: number };
   mqtt: {
     network: { host: string; port: number; securePort: number };
     webSocket: boolean; requireAuthentication: boolean; maxPacketBytes: number;

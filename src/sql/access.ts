@@ -51,7 +51,7 @@ function sectionOf(k: unknown): Section | null {
 }
 
 /** Probes in key order (reverse: descending), ranges of one section merged by their start. */
-function orderedProbes(probes: Probe[], reverse: boolean): Probe[] {
+export function orderedProbes(probes: Probe[], reverse: boolean): Probe[] {
   const start = (p: Probe): IndexKey => (p.kind === 'key' ? p.value : p.low?.value ?? SECTION_START[p.section]);
   const sorted = [...probes].sort((a, b) => {
     const sa = p2s(a), sb = p2s(b);
@@ -112,6 +112,13 @@ export function countEntries(records: Records, def: TableDef, attribute: string,
   let n = 0;
   for (const p of probes) n += records.indexCountInRange(def, attribute, probeBounds(p));
   return n;
+}
+
+/** Index entries a batch of records holds within the probes (the span check of readPathBatches). */
+export function entriesInBatch(batch: readonly RecordData[], attribute: string, probes: Probe[]): number {
+  let met = 0;
+  for (let i = 0; i < batch.length; i++) met += entriesIn(batch[i]![attribute], probes);
+  return met;
 }
 
 /** Entries an index holds for one record's value that fall in the probes (one per distinct key). */
@@ -206,7 +213,7 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
 }
 
 /** Records of an index path fetched one by one by the keys found, skipping the keys of a span already read. */
-function* fetchByIndex(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData | null> {
+export function* fetchByIndex(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData | null> {
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
@@ -226,7 +233,7 @@ function* fetchByIndex(records: Records, def: TableDef, attribute: string, probe
 }
 
 /** Rows per batch of readPathBatches. */
-const BATCH = 256;
+export const BATCH = 256;
 
 /**
  * The rows of readPath in arrays (possibly empty: a chance to yield while only keys are read),
@@ -244,7 +251,7 @@ export function* readPathBatches(records: Records, def: TableDef, path: AccessPa
     if (span) {
       let met = 0;
       for (const b of records.recordBatches(def, span, BATCH)) {
-        for (let i = 0; i < b.length; i++) met += entriesIn(b[i]![attribute], path.probes);
+        met += entriesInBatch(b, attribute, path.probes);
         yield b;
       }
       if (met >= span.entries) return;
@@ -255,7 +262,7 @@ export function* readPathBatches(records: Records, def: TableDef, path: AccessPa
   yield* batched(readPath(records, def, path));
 }
 
-function* batched(rows: Iterable<RecordData | null>): Generator<RecordData[]> {
+export function* batched(rows: Iterable<RecordData | null>): Generator<RecordData[]> {
   let b: RecordData[] = [];
   for (const r of rows) {
     if (r === null) { yield b; b = []; continue; }

@@ -9,7 +9,14 @@ import { asNumber, groupKey, sortCompare } from './values.js';
 export interface Accumulator {
   add(v: unknown): void;
   result(): unknown;
+  /** The state, to be merged into the accumulator of the same group from another key range (not DISTINCT). */
+  state(): AccState;
+  /** Adds the state of the same aggregate over rows read elsewhere. */
+  merge(s: AccState): void;
 }
+
+/** An accumulator's state as plain data (it crosses to and from the scan worker). */
+export interface AccState { n: number; total: number; best: unknown }
 
 const COUNT = 0, SUM = 1, AVG = 2, MAX = 3, MIN = 4;
 const KINDS: Record<AggregateName, number> = { COUNT, SUM, AVG, MAX, MIN };
@@ -44,6 +51,20 @@ class Acc implements Accumulator {
       case MAX: if (this.best === null || (typeof v === 'number' && typeof this.best === 'number' ? v > this.best : sortCompare(v, this.best) > 0)) this.best = v; return;
       default: if (this.best === null || (typeof v === 'number' && typeof this.best === 'number' ? v < this.best : sortCompare(v, this.best) < 0)) this.best = v;
     }
+  }
+
+  state(): AccState {
+    return { n: this.n, total: this.total, best: this.best };
+  }
+
+  merge(s: AccState): void {
+    if (this.seen !== null) throw new Error('DISTINCT aggregates are not merged');
+    this.n += s.n;
+    this.total += s.total;
+    const b = s.best;
+    if (b === null || b === undefined) return;
+    if (this.kind === MAX) { if (this.best === null || sortCompare(b, this.best) > 0) this.best = b; }
+    else if (this.kind === MIN) { if (this.best === null || sortCompare(b, this.best) < 0) this.best = b; }
   }
 
   result(): unknown {

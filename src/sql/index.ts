@@ -6,6 +6,8 @@
 import { invalid } from '../errors/db-error.js';
 import type { Body, OperationContext } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
+import { join } from 'node:path';
+import { ScanWorker } from './parallel-scan.js';
 import { SqlParser, type ParsedSql } from './parse.js';
 import { pointShapeOf, runPoint } from './point.js';
 import type { SqlServices } from './run-context.js';
@@ -30,10 +32,15 @@ async function run(svc: SqlServices, parsed: ParsedSql, explainField: boolean): 
 
 export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
   const parser = new SqlParser();
+  const worker = new ScanWorker();
   const handler = (body: Body, ctx: OperationContext) => {
     if (typeof body.sql !== 'string') throw invalid(`'sql' is required: the SQL statement to run`);
     if (body.explain !== undefined && typeof body.explain !== 'boolean') throw invalid(`'explain' must be true or false`);
-    const svc: SqlServices = { records: ctx.records, catalog: ctx.catalog, user: ctx.user, maxRows: ctx.config.sql.maxRows, sliceMs: ctx.config.sql.sliceMs };
+    const svc: SqlServices = {
+      records: ctx.records, catalog: ctx.catalog, user: ctx.user, maxRows: ctx.config.sql.maxRows, sliceMs: ctx.config.sql.sliceMs,
+      parallelMinRows: ctx.config.sql.parallelMinRows,
+      scan: { worker, path: join(ctx.config.rootPath, 'database'), nodeName: ctx.records.changelog.nodeName },
+    };
     const parsed = parser.parse(body.sql);
     if (!(parsed instanceof Promise) && body.explain !== true) {
       // Primary-key point reads answer synchronously (no plan, no promise): see point.ts.
@@ -44,5 +51,5 @@ export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
     return parsed instanceof Promise ? parsed.then((p) => run(svc, p, body.explain === true)) : run(svc, parsed, body.explain === true);
   };
   registry.register({ name: 'sql', handler, superUserOnly: false });
-  return { close: () => parser.close() };
+  return { close: async () => { await Promise.all([parser.close(), worker.close()]); } };
 }

@@ -3,6 +3,7 @@ import type { User } from '../auth/users.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { invalid } from '../errors/db-error.js';
 import type { Records } from '../records/records.js';
+import type { ScanWorker } from './parallel-scan.js';
 
 export interface SqlServices {
   records: Records;
@@ -10,6 +11,10 @@ export interface SqlServices {
   user: User;
   maxRows: number;
   sliceMs: number;
+  /** Aggregates reading at least this many rows split their key range with the scan worker (0: never). */
+  parallelMinRows?: number;
+  /** The scan worker and the storage it opens (absent: no parallel scans). */
+  scan?: { worker: ScanWorker; path: string; nodeName: string };
 }
 
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -33,8 +33,11 @@ export interface SelectPlan {
   scope: Scope;
   access: AccessPath & { ordered: boolean; orderAttribute: string | null };
   pre: Compiled<Row> | null;
+  /** The WHERE conjuncts on the first table alone (pre) and the rest (post), as expressions. */
+  preExpr: Expr | null;
   joins: JoinPlan[];
   post: Compiled<Row> | null;
+  postExpr: Expr | null;
   /** Attributes readable per table (null: all). */
   readable: (ReadonlySet<string> | null)[];
   aggregate: boolean;
@@ -43,6 +46,21 @@ export interface SelectPlan {
 
 function and(exprs: Expr[]): Expr | null {
   return exprs.reduce<Expr | null>((acc, e) => (acc ? { kind: 'bin', op: 'AND', left: acc, right: e } : e), null);
+}
+
+/** True when an expression holds an aggregate over DISTINCT values (COUNT(DISTINCT x)). */
+export function hasDistinctAggregate(e: Expr | null): boolean {
+  if (!e) return false;
+  switch (e.kind) {
+    case 'agg': return e.distinct;
+    case 'bin': return hasDistinctAggregate(e.left) || hasDistinctAggregate(e.right);
+    case 'not': case 'neg': case 'isnull': return hasDistinctAggregate(e.expr);
+    case 'in': return hasDistinctAggregate(e.expr) || e.list.some(hasDistinctAggregate);
+    case 'between': return hasDistinctAggregate(e.expr) || hasDistinctAggregate(e.low) || hasDistinctAggregate(e.high);
+    case 'like': return hasDistinctAggregate(e.expr) || hasDistinctAggregate(e.pattern);
+    case 'fn': return e.args.some(hasDistinctAggregate);
+    default: return false;
+  }
 }
 
 export function hasAggregate(e: Expr | null): boolean {
@@ -146,7 +164,7 @@ export function planSelect(svc: SqlServices, st: SelectStatement, params: readon
     };
   });
   const pre = and(preTerms), post = and(postTerms);
-  return { defs, scope, access, pre: pre ? scope.row(pre) : null, joins, post: post ? scope.row(post) : null, readable, aggregate, countOnly };
+  return { defs, scope, access, pre: pre ? scope.row(pre) : null, preExpr: pre, joins, post: post ? scope.row(post) : null, postExpr: post, readable, aggregate, countOnly };
 }
 
 export function describeAccess(plan: SelectPlan, st: SelectStatement): Record<string, unknown>[] {

@@ -8,19 +8,17 @@
 import type { RecordData } from '../changelog/entry.js';
 import { invalid } from '../errors/db-error.js';
 import { exprText, type Expr, type SelectStatement } from './ast.js';
-import { readPath, readPathBatches } from './access.js';
-import { newAccumulator, type Accumulator } from './aggregates.js';
+import { batched, entriesInBatch, fetchByIndex, keySpanOf, orderedProbes, readPath, readPathBatches, type KeySpan, type Probe } from './access.js';
+import { GroupTable } from './group-table.js';
+import type { TableDef } from '../catalog/catalog.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
 import { equalityProbes } from './planner.js';
-import { describeAccess, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
+import { describeAccess, hasDistinctAggregate, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
 import { checkHeld, Slicer, type SqlServices } from './run-context.js';
 import { groupKey, isTrue, sortCompare } from './values.js';
 import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
 
 type Out = Record<string, unknown>;
-interface Group { first: Row; accs: Accumulator[] }
-/** Most string group values remembered for the allocation-free lookup (more only take the keyed path). */
-const BY_STRING_MAX = 100_000;
 
 /** Thrown when an ordered index read meets a row it cannot place (array, long string): re-plan with a sort. */
 class NotInIndexOrder extends Error {}
@@ -44,6 +42,7 @@ export async function runSelect(svc: SqlServices, st: SelectStatement, params: r
       statement: 'select', tables: describeAccess(plan, st),
       aggregate: plan.countOnly ? 'table_count' : plan.aggregate ? (st.groupBy.length ? 'streaming_hash_aggregate' : 'streaming_aggregate') : null,
       sort, distinct: st.distinct, limit: limit ?? null, offset,
+      ...(parallelSplit(svc, plan, st) ? { parallel: 'scan_worker' } : {}),
     };
   }
   const slicer = new Slicer(svc.sliceMs);
@@ -194,51 +193,31 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
     const project = projector(plan, st, params, true);
     const having = st.having ? scope.group(st.having) : null;
     const orderKeys = st.orderBy.map((o) => scope.group(o.expr));
-    const groupBy = st.groupBy.map((g) => scope.row(g));
-    const aggs = scope.aggregates;
-    const args = aggs.map((a) => (a.arg ? scope.row(a.arg) : () => 1));
-    const groups = new Map<unknown, Group>();
-    const byString = new Map<string, Group>();
-    const fresh = (t: Row): Group => ({ first: t.slice(), accs: aggs.map((a) => newAccumulator(a.name, a.distinct)) });
-    const single = groupBy.length === 0;
-    const addRow = (t: Row): void => {
-      if (post && !isTrue(post(t))) return;
-      let key: unknown = 0;
-      let g: Group | undefined;
-      if (!single) {
-        if (groupBy.length === 1) {
-          const v = groupBy[0]!(t);
-          // A string value finds its group without building its key (no allocation per row).
-          if (typeof v === 'string') g = byString.get(v);
-          if (!g) key = typeof v === 'number' ? v : groupKey([v]);
-        } else key = groupKey(groupBy.map((f) => f(t)));
-      }
-      if (!g) {
-        g = groups.get(key);
-        if (!g) { g = fresh(t); groups.set(key, g); checkHeld(groups.size, svc.maxRows, 'hold (groups)'); }
-        if (byString.size < BY_STRING_MAX && groupBy.length === 1) { const v = groupBy[0]!(t); if (typeof v === 'string') byString.set(v, g); }
-      }
-      for (let i = 0; i < args.length; i++) g.accs[i]!.add(args[i]!(t));
-    };
+    const table = new GroupTable(scope, post, st.groupBy, svc.maxRows);
     if (!plan.joins.length) {
-      // One table: read the access path in batches and run the row loop without a generator per row.
+      // One table: read the access path in batches and run the row loop without a generator per row;
+      // a large scan shares its key range with the scan worker.
       const pre = plan.pre;
       const t: Row = [undefined];
-      for (const batch of readPathBatches(svc.records, plan.defs[0]!, plan.access)) {
-        const p = slicer.tickMany(batch.length); if (p) await p;
-        for (let i = 0; i < batch.length; i++) {
-          t[0] = batch[i];
-          if (pre && !isTrue(pre(t))) continue;
-          addRow(t);
+      const addAll = async (batches: Iterable<RecordData[]>): Promise<void> => {
+        for (const batch of batches) {
+          const p = slicer.tickMany(batch.length); if (p) await p;
+          for (let i = 0; i < batch.length; i++) {
+            t[0] = batch[i];
+            if (pre && !isTrue(pre(t))) continue;
+            table.add(t);
+          }
         }
-      }
+      };
+      if (!(await parallelAggregate(svc, plan, st, params, table, addAll))) await addAll(readPathBatches(svc.records, plan.defs[0]!, plan.access));
     } else {
       for (const t of rows) {
         const p = slicer.tick(); if (p) await p;
-        if (t !== PAUSE) addRow(t);
+        if (t !== PAUSE) table.add(t);
       }
     }
-    if (single && groups.size === 0) groups.set(0, fresh([]));
+    table.ensureSingle();
+    const groups = table.groups;
     let out: { row: Out; keys: unknown[] }[] = [];
     for (const g of groups.values()) {
       const gr: GroupRow = { first: g.first, values: g.accs.map((a) => a.result()) };
@@ -281,6 +260,79 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   const result = page(buf.map((o) => o.row), offset, limit);
   checkHeld(result.length, svc.maxRows, 'return');
   return result;
+}
+
+/**
+ * A one-table aggregate over a large numeric key range (a full scan or a primary-key span)
+ * reads the lower half here and lets the scan worker read the upper half at the same time, then
+ * merges the worker's groups after its own (so groups and first rows are those of one pass in
+ * key order). False when the statement does not qualify; nothing has been read then.
+ */
+interface Split { span: KeySpan | null; mid: number }
+
+function usesDistinctAggregate(st: SelectStatement): boolean {
+  return st.columns.some((c) => c.kind === 'expr' && hasDistinctAggregate(c.expr)) || hasDistinctAggregate(st.having) || st.orderBy.some((o) => hasDistinctAggregate(o.expr));
+}
+
+/** Where a one-table aggregate splits its key range with the scan worker, or null when it reads it alone. */
+function parallelSplit(svc: SqlServices, plan: SelectPlan, st: SelectStatement): Split | null {
+  const min = svc.parallelMinRows ?? 0;
+  const path = plan.access;
+  const def = plan.defs[0]!;
+  if (!svc.scan || min <= 0 || !plan.aggregate || plan.countOnly || plan.joins.length || usesDistinctAggregate(st)) return null;
+  let span: KeySpan | null = null;
+  let low: number, high: number;
+  if (path.method === 'full_scan') {
+    if (svc.records.count(def) < min) return null;
+    const first = firstKey(svc.records.recordBatches(def, {}, 1), def), last = firstKey(svc.records.recordBatches(def, { reverse: true }, 1), def);
+    if (typeof first !== 'number' || typeof last !== 'number') return null;
+    low = first; high = last;
+  } else if (path.spanFetch && path.attribute && path.attribute !== def.hashAttribute) {
+    if ((path.estimate?.rows ?? 0) < min) return null;
+    span = keySpanOf(svc.records, def, path.attribute, path.probes);
+    if (!span || span.entries < min) return null;
+    low = span.start; high = span.end;
+  } else return null;
+  const mid = low + (high - low) / 2;
+  return mid > low && mid < high ? { span, mid } : null;
+}
+
+async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectStatement, params: readonly unknown[], table: GroupTable,
+  addAll: (batches: Iterable<RecordData[]>) => Promise<void>): Promise<boolean> {
+  const split = parallelSplit(svc, plan, st);
+  if (!split) return false;
+  const scan = svc.scan!;
+  const path = plan.access;
+  const def = plan.defs[0]!;
+  const { span, mid } = split;
+  const count = span ? { attribute: path.attribute!, probes: path.probes } : null;
+  const upper = span ? { start: mid, end: span.end } : { start: mid };
+  const job = scan.worker.run({
+    path: scan.path, nodeName: scan.nodeName, def, range: upper, count,
+    sources: plan.scope.sources, params: [...params], pre: plan.preExpr,
+    exprs: { post: plan.postExpr, groupBy: st.groupBy, aggregates: plan.scope.aggregates }, maxRows: svc.maxRows,
+  });
+  let met = 0;
+  const lower = svc.records.recordBatches(def, span ? { start: span.start, end: mid } : { end: mid });
+  await addAll(count ? counted(lower, count, (n) => { met += n; }) : lower);
+  const done = await job;
+  if (done) { table.merge(done.groups!); met += done.met ?? 0; }
+  else {
+    const rest = svc.records.recordBatches(def, upper);
+    await addAll(count ? counted(rest, count, (n) => { met += n; }) : rest);
+  }
+  // A span that met fewer index entries than it counted: fetch the keys outside it, as readPathBatches does.
+  if (span && met < span.entries) await addAll(batched(fetchByIndex(svc.records, def, path.attribute!, orderedProbes(path.probes, false), false, span)));
+  return true;
+}
+
+function* counted(batches: Iterable<RecordData[]>, c: { attribute: string; probes: Probe[] }, add: (n: number) => void): Generator<RecordData[]> {
+  for (const b of batches) { add(entriesInBatch(b, c.attribute, c.probes)); yield b; }
+}
+
+function firstKey(batches: Iterable<RecordData[]>, def: TableDef): unknown {
+  for (const b of batches) return b[0]?.[def.hashAttribute];
+  return undefined;
 }
 
 function comparer(st: SelectStatement): (a: { keys: unknown[] }, b: { keys: unknown[] }) => number {
