@@ -4,13 +4,10 @@
  * environments are shared between a process's threads) and reads records only: it never writes.
  */
 import { parentPort } from 'node:worker_threads';
-import { Catalog } from '../catalog/catalog.js';
 import type { TableDef } from '../catalog/catalog.js';
-import { ChangeLog } from '../changelog/changelog.js';
 import type { KeyRange } from '../records/ranges.js';
-import { Records } from '../records/records.js';
-import { openLmdbEngine } from '../storage/lmdb-engine.js';
-import type { StorageEngine } from '../storage/engine.js';
+import type { Records } from '../records/records.js';
+import { openRecordsView, type RecordsView } from '../records/thread-view.js';
 import { entriesInBatch, type Probe } from './access.js';
 import { Scope, type Source } from './compile.js';
 import { GroupTable, type AggregateExprs, type ExportedGroup } from './group-table.js';
@@ -34,14 +31,13 @@ export interface ScanJob {
 
 export interface ScanResult { id: number; groups?: ExportedGroup[]; met?: number; rows?: number; error?: string }
 
-let opened: { path: string; engine: StorageEngine; records: Records } | null = null;
+let opened: { path: string; view: RecordsView } | null = null;
 
 function recordsAt(path: string, nodeName: string): Records {
-  if (opened?.path === path) return opened.records;
-  if (opened) void opened.engine.close();
-  const engine = openLmdbEngine({ path });
-  opened = { path, engine, records: new Records(engine, new Catalog(engine), new ChangeLog(engine, nodeName)) };
-  return opened.records;
+  if (opened?.path === path) return opened.view.records;
+  if (opened) void opened.view.close();
+  opened = { path, view: openRecordsView(path, nodeName) };
+  return opened.view.records;
 }
 
 function run(job: ScanJob): ScanResult {
@@ -70,7 +66,7 @@ parentPort?.on('message', (msg: ScanJob | { close: true }) => {
   if ('close' in msg) {
     const o = opened;
     opened = null;
-    void (o ? o.engine.close() : Promise.resolve()).finally(() => parentPort!.close());
+    void (o ? o.view.close() : Promise.resolve()).finally(() => parentPort!.close());
     return;
   }
   try {
