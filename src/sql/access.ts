@@ -161,9 +161,10 @@ export interface KeySpan { start: number; end: number; entries: number }
  * runs between the keys of the lowest and the highest indexed value, and is taken when it
  * holds at most SPAN_RECORDS_PER_KEY records per entry. It is only a guess: readPath counts
  * the entries it meets in the span and fetches the keys outside when some are missing.
+ * `entries` may be given as an estimate (the parallel aggregate counts exactly later, off its
+ * critical path); the choice then only changes speed, and `entries` of the result is that estimate.
  */
-export function keySpanOf(records: Records, def: TableDef, attribute: string, probes: Probe[]): KeySpan | null {
-  const entries = countEntries(records, def, attribute, probes);
+export function keySpanOf(records: Records, def: TableDef, attribute: string, probes: Probe[], entries = countEntries(records, def, attribute, probes)): KeySpan | null {
   if (entries < SPAN_MIN_KEYS) return null;
   // The keys of the lowest and highest values: from the first and last probes that find any (some are empty,
   // such as the string section a number literal also probes).

@@ -8,7 +8,7 @@
 import type { RecordData } from '../changelog/entry.js';
 import { invalid } from '../errors/db-error.js';
 import { exprText, type Expr, type SelectStatement } from './ast.js';
-import { batched, entriesInBatch, fetchByIndex, keySpanOf, orderedProbes, readPath, readPathBatches, type KeySpan, type Probe } from './access.js';
+import { batched, countEntries, entriesInBatch, fetchByIndex, keySpanOf, orderedProbes, readPath, readPathBatches, type KeySpan, type Probe } from './access.js';
 import { GroupTable } from './group-table.js';
 import type { TableDef } from '../catalog/catalog.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
@@ -288,9 +288,11 @@ function parallelSplit(svc: SqlServices, plan: SelectPlan, st: SelectStatement):
     if (typeof first !== 'number' || typeof last !== 'number') return null;
     low = first; high = last;
   } else if (path.spanFetch && path.attribute && path.attribute !== def.hashAttribute) {
-    if ((path.estimate?.rows ?? 0) < min) return null;
-    span = keySpanOf(svc.records, def, path.attribute, path.probes);
-    if (!span || span.entries < min) return null;
+    const estimate = path.estimate?.rows ?? 0;
+    if (estimate < min) return null;
+    // Chosen on the planner's estimate: the exact count runs while the worker reads (parallelAggregate).
+    span = keySpanOf(svc.records, def, path.attribute, path.probes, estimate);
+    if (!span) return null;
     low = span.start; high = span.end;
   } else return null;
   const mid = low + (high - low) / 2;
@@ -315,14 +317,16 @@ async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectS
   let met = 0;
   const lower = svc.records.recordBatches(def, span ? { start: span.start, end: mid } : { end: mid });
   await addAll(count ? counted(lower, count, (n) => { met += n; }) : lower);
+  // The exact entry count of the probes, taken while the worker still reads.
+  const entries = span ? countEntries(svc.records, def, path.attribute!, path.probes) : 0;
   const done = await job;
   if (done) { table.merge(done.groups!); met += done.met ?? 0; }
   else {
     const rest = svc.records.recordBatches(def, upper);
     await addAll(count ? counted(rest, count, (n) => { met += n; }) : rest);
   }
-  // A span that met fewer index entries than it counted: fetch the keys outside it, as readPathBatches does.
-  if (span && met < span.entries) await addAll(batched(fetchByIndex(svc.records, def, path.attribute!, orderedProbes(path.probes, false), false, span)));
+  // A span that met fewer index entries than the probes hold: fetch the keys outside it, as readPathBatches does.
+  if (span && met < entries) await addAll(batched(fetchByIndex(svc.records, def, path.attribute!, orderedProbes(path.probes, false), false, span)));
   return true;
 }
 
