@@ -7,10 +7,16 @@ import { Worker } from 'node:worker_threads';
 import type { ScanJob, ScanResult } from './scan-worker.js';
 
 export class ScanWorker {
+  readonly #script: URL;
   #worker: Worker | undefined;
   #pending = new Map<number, (r: ScanResult | null) => void>();
   #nextId = 1;
   #closed = false;
+
+  /** `script` replaces the worker's module (tests use one that fails). */
+  constructor(script: URL = new URL('./scan-worker.js', import.meta.url)) {
+    this.#script = script;
+  }
 
   /** Aggregates one range in the worker; null when it could not (the caller then reads the range). */
   run(job: Omit<ScanJob, 'id'>): Promise<ScanResult | null> {
@@ -25,7 +31,7 @@ export class ScanWorker {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const w = new Worker(new URL('./scan-worker.js', import.meta.url));
+    const w = new Worker(this.#script);
     w.unref();
     w.on('message', (m: ScanResult) => {
       const done = this.#pending.get(m.id);

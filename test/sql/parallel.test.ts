@@ -7,6 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { internalSuperUser } from '../../src/auth/permissions.js';
+import { ScanWorker } from '../../src/sql/parallel-scan.js';
+import { SqlParser } from '../../src/sql/parse.js';
+import { runSelect } from '../../src/sql/select.js';
+import type { SelectStatement } from '../../src/sql/ast.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { sql } from './fixture.js';
 
@@ -111,5 +117,26 @@ test('DISTINCT aggregates, joins, small tables and plain COUNT(*) are not split'
   for (const statement of notSplit) {
     assert.equal((await sql(par.op, statement, { explain: true })).parallel, undefined, statement);
     close(await sql(par.op, statement), await sql(seq.op, statement), statement);
+  }
+});
+
+test('a scan worker that fails leaves its half to the main thread (same rows)', async () => {
+  // A worker whose module ends at once: every job it was given answers null.
+  const broken = new ScanWorker(new URL('data:text/javascript,process.exit(3)'));
+  const parser = new SqlParser();
+  try {
+    const { records, catalog } = par.node.services;
+    const svc = {
+      records, catalog, user: internalSuperUser('test'), maxRows: 1_000_000, sliceMs: 5, parallelMinRows: 100,
+      scan: { worker: broken, path: join(par.rootPath, 'database'), nodeName: records.changelog.nodeName },
+    };
+    for (const statement of [SPLIT[0]!, SPLIT[4]!]) {
+      const parsed = await parser.parse(statement);
+      const rows = await runSelect(svc, parsed.statement as SelectStatement, parsed.params, false);
+      close(rows, await sql(seq.op, statement), `with a failed worker: ${statement}`);
+    }
+  } finally {
+    await broken.close();
+    await parser.close();
   }
 });
