@@ -48,33 +48,27 @@ function and(exprs: Expr[]): Expr | null {
   return exprs.reduce<Expr | null>((acc, e) => (acc ? { kind: 'bin', op: 'AND', left: acc, right: e } : e), null);
 }
 
-/** True when an expression holds an aggregate over DISTINCT values (COUNT(DISTINCT x)). */
-export function hasDistinctAggregate(e: Expr | null): boolean {
+type AggExpr = Extract<Expr, { kind: 'agg' }>;
+
+/** True when an expression holds an aggregate that passes the test (any aggregate by default). */
+export function hasAggregate(e: Expr | null, test: (a: AggExpr) => boolean = () => true): boolean {
   if (!e) return false;
+  const has = (x: Expr | null) => hasAggregate(x, test);
   switch (e.kind) {
-    case 'agg': return e.distinct;
-    case 'bin': return hasDistinctAggregate(e.left) || hasDistinctAggregate(e.right);
-    case 'not': case 'neg': case 'isnull': return hasDistinctAggregate(e.expr);
-    case 'in': return hasDistinctAggregate(e.expr) || e.list.some(hasDistinctAggregate);
-    case 'between': return hasDistinctAggregate(e.expr) || hasDistinctAggregate(e.low) || hasDistinctAggregate(e.high);
-    case 'like': return hasDistinctAggregate(e.expr) || hasDistinctAggregate(e.pattern);
-    case 'fn': return e.args.some(hasDistinctAggregate);
+    case 'agg': return test(e);
+    case 'bin': return has(e.left) || has(e.right);
+    case 'not': case 'neg': case 'isnull': return has(e.expr);
+    case 'in': return has(e.expr) || e.list.some(has);
+    case 'between': return has(e.expr) || has(e.low) || has(e.high);
+    case 'like': return has(e.expr) || has(e.pattern);
+    case 'fn': return e.args.some(has);
     default: return false;
   }
 }
 
-export function hasAggregate(e: Expr | null): boolean {
-  if (!e) return false;
-  switch (e.kind) {
-    case 'agg': return true;
-    case 'bin': return hasAggregate(e.left) || hasAggregate(e.right);
-    case 'not': case 'neg': case 'isnull': return hasAggregate(e.expr);
-    case 'in': return hasAggregate(e.expr) || e.list.some(hasAggregate);
-    case 'between': return hasAggregate(e.expr) || hasAggregate(e.low) || hasAggregate(e.high);
-    case 'like': return hasAggregate(e.expr) || hasAggregate(e.pattern);
-    case 'fn': return e.args.some(hasAggregate);
-    default: return false;
-  }
+/** True when an expression holds an aggregate over DISTINCT values (COUNT(DISTINCT x)). */
+export function hasDistinctAggregate(e: Expr | null): boolean {
+  return hasAggregate(e, (a) => a.distinct);
 }
 
 function columnsOf(e: Expr | null, scope: Scope, out: Set<string>[]): void {
