@@ -62,7 +62,9 @@ test('a sink copies an existing table, then streams inserts, updates and deletes
   assert.equal(progress.rows.length, 1);
   assert.equal(progress.rows[0].source_node, 'hq-a');
   assert.equal(progress.rows[0].copy_state, null);
-  const st = await status(s, 'wh');
+  // sink_status counts a batch after its commit, a moment after the target shows it: poll it.
+  const st = await waitFor(async () => { const x = await status(s, 'wh'); return x.backlog_rows === 0 && x.rows_written >= 2504 ? x : null; },
+    { timeoutMs: 30_000, what: 'sink_status caught up' });
   assert.equal(st.state, 'streaming');
   assert.equal(st.backlog_rows, 0);
   assert.ok(st.rows_written >= 2504);
@@ -171,7 +173,7 @@ test('a table whose change log was trimmed entirely (or dropped and recreated) i
   await s.op({ operation: 'insert', database: 'empt', table: 'trimmed', records: [{ id: 3, v: 'c' }] });
   await waitFor(async () => (await pgs.query('SELECT count(*)::int AS n FROM empt.trimmed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 3
     && (await pgs.query('SELECT count(*)::int AS n FROM empt.old').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 1, { timeoutMs: 30_000, what: 'streaming after the copy' });
-  const st = await status(s, 'empt');
+  const st = await waitFor(async () => { const x = await status(s, 'empt'); return x.backlog_rows === 0 ? x : null; }, { timeoutMs: 30_000, what: 'sink_status caught up' });
   assert.deepEqual(st.tables.map((x: { copies: number; resyncs: number }) => [x.copies, x.resyncs]), [[1, 0], [1, 0]]);
   assert.equal(st.state, 'streaming');
 });
