@@ -72,7 +72,8 @@ export class SqlParser {
         const said = f.message.replace(/^(Error:\s*)+/, '');
         throw invalid(said && said.length < 200 && !said.includes('\n') ? `SQL syntax error: ${said}` : 'SQL syntax error');
       }
-      throw invalid(`SQL syntax error at ${describePosition(sql, shift + norm.originalOffset(f.offset))}`);
+      const at = shift + norm.originalOffset(f.offset);
+      throw invalid(`SQL syntax error at ${describePosition(sql, at)}${unsupportedNear(sql, at)}`);
     };
     if (norm.text.length <= this.#threshold) {
       let ast: unknown;
@@ -132,4 +133,13 @@ function toFailure(err: unknown): ParseFailure {
   const e = err as { message?: string; location?: { start?: { offset?: number } } };
   if (err instanceof RangeError) return { message: 'statement too deeply nested', offset: null };
   return { message: String(e?.message ?? err), offset: e?.location?.start?.offset ?? null };
+}
+
+/**
+ * Constructs the grammar refuses with a bare syntax error, named when the error sits right after them: the
+ * parser's MySQL grammar takes DISTINCT only inside COUNT (and GROUP_CONCAT).
+ */
+function unsupportedNear(sql: string, at: number): string {
+  const m = /\b(SUM|AVG|MIN|MAX)\s*\(\s*DISTINCT\b\s*$/i.exec(sql.slice(Math.max(0, at - 40), at));
+  return m ? `: ${m[1].toUpperCase()}(DISTINCT ...) is not supported (COUNT(DISTINCT ...) is)` : '';
 }

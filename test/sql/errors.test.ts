@@ -46,6 +46,8 @@ test('unsupported SQL gets a 400 naming the construct', async () => {
   await bad('SELECT COUNT(*), * FROM dev.dog', /'\*' cannot be selected together with GROUP BY or aggregates/);
   await bad('SELECT id FROM dev.dog WHERE COUNT(*) > 1', /aggregates are not allowed in WHERE/);
   await bad('SELECT SUM(*) FROM dev.dog', /SUM\(\*\) is not valid/);
+  await bad('SELECT owner_name, SUM(DISTINCT age) FROM dev.dog GROUP BY owner_name', /syntax error at line 1, column 33, near .age\).*SUM\(DISTINCT \.\.\.\) is not supported \(COUNT\(DISTINCT \.\.\.\) is\)/);
+  await bad('SELECT avg ( distinct\n`age`) FROM dev.dog', /AVG\(DISTINCT \.\.\.\) is not supported/);
   await bad('SELECT id FROM dev.dog WHERE id IS TRUE', /only IS \[NOT\] NULL/);
   await bad('SELECT id FROM dev.dog WHERE age IN (SELECT 1)', /subquer/);
 });
