@@ -8,7 +8,7 @@ import type { TableDef } from '../catalog/catalog.js';
 import type { KeyRange } from '../records/ranges.js';
 import type { Records } from '../records/records.js';
 import { openRecordsView, type RecordsView } from '../records/thread-view.js';
-import { entriesInBatch, type Probe } from './access.js';
+import { countEntries, entriesInBatch, type Probe } from './access.js';
 import { Scope, type Source } from './compile.js';
 import { GroupTable, type AggregateExprs, type ExportedGroup } from './group-table.js';
 import { isTrue } from './values.js';
@@ -20,7 +20,10 @@ export interface ScanJob {
   nodeName: string;
   def: TableDef;
   range: KeyRange;
-  /** Span reads count the entries of this attribute within the probes they meet. */
+  /**
+   * Span reads count the entries of this attribute within the probes they meet; after its range the worker also
+   * takes the exact entry count of the probes (off the main thread's critical path).
+   */
   count: { attribute: string; probes: Probe[] } | null;
   sources: Source[];
   params: unknown[];
@@ -29,7 +32,7 @@ export interface ScanJob {
   maxRows: number;
 }
 
-export interface ScanResult { id: number; groups?: ExportedGroup[]; met?: number; rows?: number; error?: string }
+export interface ScanResult { id: number; groups?: ExportedGroup[]; met?: number; entries?: number; rows?: number; error?: string }
 
 let opened: { path: string; view: RecordsView } | null = null;
 
@@ -59,7 +62,8 @@ function run(job: ScanJob): ScanResult {
       table.add(t);
     }
   }
-  return { id: job.id, groups: table.export(), met, rows };
+  const entries = job.count ? countEntries(records, job.def, job.count.attribute, job.count.probes) : 0;
+  return { id: job.id, groups: table.export(), met, entries, rows };
 }
 
 parentPort?.on('message', (msg: ScanJob | { close: true }) => {

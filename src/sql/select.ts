@@ -317,13 +317,14 @@ async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectS
   let met = 0;
   const lower = svc.records.recordBatches(def, span ? { start: span.start, end: mid } : { end: mid });
   await addAll(count ? counted(lower, count, (n) => { met += n; }) : lower);
-  // The exact entry count of the probes, taken while the worker still reads.
-  const entries = span ? countEntries(svc.records, def, path.attribute!, path.probes) : 0;
   const done = await job;
+  // The exact entry count of the probes: the worker takes it after its range, which it finishes first as a rule.
+  let entries = done?.entries ?? 0;
   if (done) { table.merge(done.groups!); met += done.met ?? 0; }
   else {
     const rest = svc.records.recordBatches(def, upper);
     await addAll(count ? counted(rest, count, (n) => { met += n; }) : rest);
+    if (span) entries = countEntries(svc.records, def, path.attribute!, path.probes);
   }
   // A span that met fewer index entries than the probes hold: fetch the keys outside it, as readPathBatches does.
   if (span && met < entries) await addAll(batched(fetchByIndex(svc.records, def, path.attribute!, orderedProbes(path.probes, false), false, span)));
