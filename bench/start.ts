@@ -96,7 +96,7 @@ export async function runStartBench(o: StartBenchOptions): Promise<Record<string
   const empty = mkdtempSync(join(tmpdir(), 'ferrydb-bench-start-empty-'));
   const full = mkdtempSync(join(tmpdir(), 'ferrydb-bench-start-full-'));
   try {
-    // The first start creates the root (admin user, keys); the runs measure restarts of it.
+    // The first start creates the root (the admin user); the runs measure restarts of it.
     await startOnce(empty);
     const emptyRuns: number[] = [], npmRuns: number[] = [];
     for (let i = 0; i < o.runs; i++) emptyRuns.push((await startOnce(empty)).ms);

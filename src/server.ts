@@ -86,8 +86,8 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const clock = options.clock ?? Date.now;
   const users = new Users(engine, { clock });
   users.setSchema(schemaView({ catalog }));
-  // The token key is generated on the first start and kept under the root path (0600).
-  users.attachTokens(await Tokens.open(join(config.rootPath, 'keys'), {
+  // The token key is generated on the first token signed or checked, and kept under the root path (0600).
+  users.attachTokens(Tokens.open(join(config.rootPath, 'keys'), {
     operationTtlMs: parseDuration(config.authentication.operationTokenTimeout)!,
     refreshTtlMs: parseDuration(config.authentication.refreshTokenTimeout)!,
     clock,

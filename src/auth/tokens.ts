@@ -1,8 +1,9 @@
 /**
  * JSON Web Tokens as HarperDB issues them: RS256, payload {username}, subject 'operation' or
  * 'refresh', iat/exp in seconds. The only module that imports `jose`. The RSA key pair is
- * generated on the node's first start and kept under <rootPath>/keys (.jwtPrivate.key, mode
- * 0600; .jwtPublic.key), so tokens survive restarts. The clock is injected (tests).
+ * generated when a node first signs or checks a token and kept under <rootPath>/keys
+ * (.jwtPrivate.key, mode 0600; .jwtPublic.key), so tokens survive restarts. The clock is
+ * injected (tests).
  */
 import { generateKeyPair } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,42 +37,40 @@ const joseLibrary = () => jose ??= import('jose');
 
 interface Keys { privateKey: CryptoKey; publicKey: CryptoKey }
 
+type Pem = { privateKey: string; publicKey: string };
+
 export class Tokens {
-  readonly #pem: { privateKey: string; publicKey: string };
+  readonly #dir: string;
+  #pem: Pem | null;
   #keys: Promise<Keys> | null = null;
   readonly #opts: TokenOptions;
   readonly #clock: () => number;
 
-  private constructor(pem: { privateKey: string; publicKey: string }, opts: TokenOptions) {
+  private constructor(dir: string, pem: Pem | null, opts: TokenOptions) {
+    this.#dir = dir;
     this.#pem = pem;
     this.#opts = opts;
     this.#clock = opts.clock ?? Date.now;
   }
 
-  /** Loads the key pair (PEM) from `dir`, generating it (private key mode 0600) when absent. */
-  static async open(dir: string, opts: TokenOptions): Promise<Tokens> {
-    const priv = join(dir, PRIVATE_KEY_FILE), pub = join(dir, PUBLIC_KEY_FILE);
-    if (!existsSync(priv) || !existsSync(pub)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const pair = await promisify(generateKeyPair)('rsa', {
-        modulusLength: 2048,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
-      writeFileSync(priv, pair.privateKey, { mode: 0o600 });
-      chmodSync(priv, 0o600);
-      writeFileSync(pub, pair.publicKey, { mode: 0o644 });
-      return new Tokens(pair, opts);
-    }
-    return new Tokens({ privateKey: readFileSync(priv, 'utf8'), publicKey: readFileSync(pub, 'utf8') }, opts);
+  /**
+   * Loads the key pair (PEM) from `dir` when it is there. A node without one generates it (private key mode 0600)
+   * on the first token it signs or checks, so a start never waits for RSA key generation (hundreds of ms).
+   */
+  static open(dir: string, opts: TokenOptions): Tokens {
+    return new Tokens(dir, readPair(dir), opts);
   }
 
-  /** The keys as jose's CryptoKeys, imported on first use. */
+  /** The keys as jose's CryptoKeys: generated (first use on a new root) or read, then imported once. */
   #cryptoKeys(): Promise<Keys> {
-    return this.#keys ??= (async () => {
+    const keys = this.#keys ??= (async () => {
+      const pem = this.#pem ??= readPair(this.#dir) ?? await generatePair(this.#dir);
       const { importPKCS8, importSPKI } = await joseLibrary();
-      return { privateKey: await importPKCS8(this.#pem.privateKey, ALG), publicKey: await importSPKI(this.#pem.publicKey, ALG) };
+      return { privateKey: await importPKCS8(pem.privateKey, ALG), publicKey: await importSPKI(pem.publicKey, ALG) };
     })();
+    // A failure (e.g. the key directory not writable) is not kept: the next token tries again.
+    keys.catch(() => { if (this.#keys === keys) this.#keys = null; });
+    return keys;
   }
 
   async sign(username: string, kind: TokenKind): Promise<string> {
@@ -95,4 +94,24 @@ export class Tokens {
       throw new DbError('UNAUTHENTICATED', 'invalid token');
     }
   }
+}
+
+function readPair(dir: string): Pem | null {
+  const priv = join(dir, PRIVATE_KEY_FILE), pub = join(dir, PUBLIC_KEY_FILE);
+  if (!existsSync(priv) || !existsSync(pub)) return null;
+  return { privateKey: readFileSync(priv, 'utf8'), publicKey: readFileSync(pub, 'utf8') };
+}
+
+async function generatePair(dir: string): Promise<Pem> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pair = await promisify(generateKeyPair)('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const priv = join(dir, PRIVATE_KEY_FILE);
+  writeFileSync(priv, pair.privateKey, { mode: 0o600 });
+  chmodSync(priv, 0o600);
+  writeFileSync(join(dir, PUBLIC_KEY_FILE), pair.publicKey, { mode: 0o644 });
+  return pair;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { opsClient } from '../helpers/http-client.js';
@@ -23,9 +23,17 @@ before(async () => {
 });
 after(async () => { await s.close(); });
 
-test('the token key is generated under the root path with mode 0600', () => {
-  const st = statSync(join(s.rootPath, 'keys', '.jwtPrivate.key'));
-  assert.equal(st.mode & 0o777, 0o600);
+test('the token key is generated on the first token, under the root path with mode 0600, and kept', async () => {
+  const key = join(s.rootPath, 'keys', '.jwtPrivate.key');
+  assert.equal(existsSync(key), false, 'a node that has issued no token has no key yet (its start did not wait for one)');
+  // A token checked before any was issued is refused, and creates the key.
+  assert.equal((await post({ operation: 'refresh_operation_token', refresh_token: 'a.b.c' })).status, 401);
+  const t = await post({ operation: 'create_authentication_tokens', username: 'reader', password: 'reader-pw' });
+  assert.equal(t.status, 200);
+  assert.equal(statSync(key).mode & 0o777, 0o600);
+  const pem = readFileSync(key, 'utf8');
+  await post({ operation: 'create_authentication_tokens', username: 'reader', password: 'reader-pw' });
+  assert.equal(readFileSync(key, 'utf8'), pem, 'one key pair for the node');
 });
 
 test('create_authentication_tokens needs no header; Bearer works where Basic does, with the user\'s role', async () => {
