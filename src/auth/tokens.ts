@@ -63,7 +63,8 @@ export class Tokens {
 
   /** The keys as jose's CryptoKeys: generated (first use on a new root) or read, then imported once. */
   #cryptoKeys(): Promise<Keys> {
-    const keys = this.#keys ??= (async () => {
+    if (this.#keys) return this.#keys;
+    const keys = this.#keys = (async () => {
       const pem = this.#pem ??= readPair(this.#dir) ?? await generatePair(this.#dir);
       const { importPKCS8, importSPKI } = await joseLibrary();
       return { privateKey: await importPKCS8(pem.privateKey, ALG), publicKey: await importSPKI(pem.publicKey, ALG) };
