@@ -51,7 +51,7 @@ function sectionOf(k: unknown): Section | null {
 }
 
 /** Probes in key order (reverse: descending), ranges of one section merged by their start. */
-export function orderedProbes(probes: Probe[], reverse: boolean): Probe[] {
+function orderedProbes(probes: Probe[], reverse: boolean): Probe[] {
   const start = (p: Probe): IndexKey => (p.kind === 'key' ? p.value : p.low?.value ?? SECTION_START[p.section]);
   const sorted = [...probes].sort((a, b) => {
     const sa = p2s(a), sb = p2s(b);
@@ -214,7 +214,7 @@ export function* readPath(records: Records, def: TableDef, path: AccessPath): Ge
 }
 
 /** Records of an index path fetched one by one by the keys found, skipping the keys of a span already read. */
-export function* fetchByIndex(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData | null> {
+function* fetchByIndex(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData | null> {
   // A record sits once in an index per distinct value; only an array value puts it there
   // several times, so only records holding arrays need remembering (probes are disjoint).
   const seen = new Set<PrimaryKey>();
@@ -234,7 +234,7 @@ export function* fetchByIndex(records: Records, def: TableDef, attribute: string
 }
 
 /** Rows per batch of readPathBatches. */
-export const BATCH = 256;
+const BATCH = 256;
 
 /**
  * The rows of readPath in arrays (possibly empty: a chance to yield while only keys are read),
@@ -257,13 +257,21 @@ export function* readPathBatches(records: Records, def: TableDef, path: AccessPa
       }
       if (met >= span.entries) return;
     }
-    yield* batched(fetchByIndex(records, def, attribute, orderedProbes(path.probes, path.reverse), path.reverse, span));
+    yield* outsideSpan(records, def, attribute, path.probes, path.reverse, span);
     return;
   }
   yield* batched(readPath(records, def, path));
 }
 
-export function* batched(rows: Iterable<RecordData | null>): Generator<RecordData[]> {
+/**
+ * The rows of an index path whose keys lie outside a span already read (all of them when span is null), in
+ * batches: what a span read that met fewer index entries than the probes hold still has to fetch.
+ */
+export function outsideSpan(records: Records, def: TableDef, attribute: string, probes: Probe[], reverse: boolean, span: KeySpan | null): Generator<RecordData[]> {
+  return batched(fetchByIndex(records, def, attribute, orderedProbes(probes, reverse), reverse, span));
+}
+
+function* batched(rows: Iterable<RecordData | null>): Generator<RecordData[]> {
   let b: RecordData[] = [];
   for (const r of rows) {
     if (r === null) { yield b; b = []; continue; }

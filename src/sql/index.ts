@@ -33,13 +33,15 @@ async function run(svc: SqlServices, parsed: ParsedSql, explainField: boolean): 
 export function registerSqlOperation(registry: OperationRegistry): SqlHandle {
   const parser = new SqlParser();
   const worker = new ScanWorker();
+  // What the scan worker opens, made once per node (not per statement: point reads run through here too).
+  let scan: SqlServices['scan'];
   const handler = (body: Body, ctx: OperationContext) => {
     if (typeof body.sql !== 'string') throw invalid(`'sql' is required: the SQL statement to run`);
     if (body.explain !== undefined && typeof body.explain !== 'boolean') throw invalid(`'explain' must be true or false`);
     const svc: SqlServices = {
       records: ctx.records, catalog: ctx.catalog, user: ctx.user, maxRows: ctx.config.sql.maxRows, sliceMs: ctx.config.sql.sliceMs,
       parallelMinRows: ctx.config.sql.parallelMinRows,
-      scan: { worker, path: join(ctx.config.rootPath, 'database'), nodeName: ctx.records.changelog.nodeName },
+      scan: scan ??= { worker, path: join(ctx.config.rootPath, 'database'), nodeName: ctx.records.changelog.nodeName },
     };
     const parsed = parser.parse(body.sql);
     if (!(parsed instanceof Promise) && body.explain !== true) {

@@ -8,7 +8,7 @@
 import type { RecordData } from '../changelog/entry.js';
 import { invalid } from '../errors/db-error.js';
 import { exprText, type Expr, type SelectStatement } from './ast.js';
-import { batched, countEntries, entriesInBatch, fetchByIndex, keySpanOf, orderedProbes, readPath, readPathBatches, type KeySpan, type Probe } from './access.js';
+import { countEntries, entriesInBatch, keySpanOf, outsideSpan, readPath, readPathBatches, type KeySpan, type Probe } from './access.js';
 import { GroupTable } from './group-table.js';
 import type { TableDef } from '../catalog/catalog.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
@@ -262,12 +262,6 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   return result;
 }
 
-/**
- * A one-table aggregate over a large numeric key range (a full scan or a primary-key span)
- * reads the lower half here and lets the scan worker read the upper half at the same time, then
- * merges the worker's groups after its own (so groups and first rows are those of one pass in
- * key order). False when the statement does not qualify; nothing has been read then.
- */
 interface Split { span: KeySpan | null; mid: number }
 
 function usesDistinctAggregate(st: SelectStatement): boolean {
@@ -299,6 +293,12 @@ function parallelSplit(svc: SqlServices, plan: SelectPlan, st: SelectStatement):
   return mid > low && mid < high ? { span, mid } : null;
 }
 
+/**
+ * A one-table aggregate over a large numeric key range (a full scan or a primary-key span)
+ * reads the lower half here and lets the scan worker read the upper half at the same time, then
+ * merges the worker's groups after its own (so groups and first rows are those of one pass in
+ * key order). False when the statement does not qualify; nothing has been read then.
+ */
 async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectStatement, params: readonly unknown[], table: GroupTable,
   addAll: (batches: Iterable<RecordData[]>) => Promise<void>): Promise<boolean> {
   const split = parallelSplit(svc, plan, st);
@@ -327,7 +327,7 @@ async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectS
     if (span) entries = countEntries(svc.records, def, path.attribute!, path.probes);
   }
   // A span that met fewer index entries than the probes hold: fetch the keys outside it, as readPathBatches does.
-  if (span && met < entries) await addAll(batched(fetchByIndex(svc.records, def, path.attribute!, orderedProbes(path.probes, false), false, span)));
+  if (span && met < entries) await addAll(outsideSpan(svc.records, def, path.attribute!, path.probes, false, span));
   return true;
 }
 
