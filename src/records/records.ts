@@ -13,7 +13,7 @@ import { indexKeysOf, type IndexKey } from './index-keys.js';
 import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordBatches, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { runQuery, type QueryOptions } from './search.js';
 import { TableHandle } from './table-handle.js';
-import { applyRemoteEntryInTxn, deleteRecords, prepareRecords, writeRecords, type WriteDeps, type WriteResult } from './writes.js';
+import { applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, writeRecords, type RemoteWin, type WriteDeps, type WriteResult } from './writes.js';
 
 export class Records {
   readonly engine: StorageEngine;
@@ -286,7 +286,7 @@ export class Records {
     const touched = new Map<string, { id: string; database: string; table: string; lastSeq: number }>();
     let last: { id: string; database: string; table: string; lastSeq: number } | undefined;
     const applied = await this.engine.transaction(() => {
-      let n = 0;
+      const wins: RemoteWin[] = [];
       // Batches are per table in practice: resolve the table once per run of equal names.
       let db: string | undefined, name: string | undefined, h: TableHandle | undefined, attrs: Set<string> | undefined;
       for (const e of entries) {
@@ -295,16 +295,18 @@ export class Records {
           h = this.ensureTableInTxn(db, name, hashOf(db, name));
           attrs = this.catalog.attributeSet(h.def);
         }
-        const seq = applyRemoteEntryInTxn(this.#deps, h, e, attrs);
-        if (seq) {
-          n++;
-          if (last?.id !== h.def.id) {
-            const id = h.def.id;
-            last = touched.get(id) ?? { id, database: db, table: name, lastSeq: seq };
-            touched.set(id, last);
-          }
-          last.lastSeq = seq;
+        const win = applyRemoteRecordInTxn(this.#deps, h, e, attrs);
+        if (win) wins.push(win);
+      }
+      const seqs = finishRemoteWinsInTxn(this.changelog, wins);
+      const n = wins.length;
+      for (let i = 0; i < n; i++) {
+        const { table: t, entry: e } = wins[i]!;
+        if (last?.id !== t.def.id) {
+          last = touched.get(t.def.id) ?? { id: t.def.id, database: e.database, table: e.table, lastSeq: 0 };
+          touched.set(t.def.id, last);
         }
+        last.lastSeq = seqs[i]!;
       }
       if (n) this.changelog.savePosition();
       also?.();

@@ -81,8 +81,13 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
     const newNames = new Set<string>();
     const origin = changelog.nodeName;
     const indexed = def.indexed;
-    let lastSeq = 0;
-    let txn = 0; // seq of this transaction's first entry (read_audit_log groups by it)
+    // One pass per B-tree (records, then indexes, then the log): the pages a bulk write adds to
+    // each store are allocated together, so a later scan of the table (or a sender reading the
+    // log) touches runs of its own pages, and the kernel's fault-around (64 KB around each page
+    // read) maps few of the other stores' neighbours. Interleaved, a full scan mapped the whole file.
+    const hlcs: number[] = [];
+    const stored: RecordData[] = [];
+    const befores: (RecordData | undefined)[] = [];
     for (const [key, data] of rows) {
       const current = table.record(key);
       if ((mode === 'insert' && current) || (mode === 'update' && !current)) { skipped.push(key); continue; }
@@ -102,10 +107,16 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
       for (const name in record) if (!attrs.has(name)) newNames.add(name);
       const hlc = changelog.clock.tick();
       table.putVersion(key, hlc, origin, record);
-      if (indexed.length) table.updateIndexes(key, before, record);
-      lastSeq = changelog.append(def.database, def.name, hlc, origin, 0, mode, key, record, user, txn);
+      written.push(key); hlcs.push(hlc); stored.push(record);
+      if (indexed.length) befores.push(before);
+    }
+    // In row order, so a key written twice in one call moves its index entries twice, as it did.
+    if (indexed.length) for (let i = 0; i < written.length; i++) table.updateIndexes(written[i]!, befores[i], stored[i]);
+    let lastSeq = 0;
+    let txn = 0; // seq of this transaction's first entry (read_audit_log groups by it)
+    for (let i = 0; i < written.length; i++) {
+      lastSeq = changelog.append(def.database, def.name, hlcs[i]!, origin, 0, mode, written[i]!, stored[i]!, user, txn);
       txn ||= lastSeq;
-      written.push(key);
     }
     const newAttributes = newNames.size ? catalog.addAttributesInTxn(def, newNames) : [];
     if (written.length) changelog.savePosition();
@@ -142,32 +153,50 @@ export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: P
   return result;
 }
 
+/** A replicated entry that won last-writer-wins; its index change and log entry are still to write. */
+export interface RemoteWin {
+  table: TableHandle;
+  entry: ChangeEntry;
+  /** The record it replaced (undefined when there was none). */
+  before: RecordData | undefined;
+}
+
 /**
- * Applies one replicated entry inside the caller's transaction, by last-writer-wins on
- * (hlc, origin) against the stored record or tombstone. A winning entry is re-logged with its
- * origin and origin seq so it flows on to this node's other subscribers. Returns the entry's
- * new local log position, or 0 when it lost (or was already applied) and nothing changed.
+ * Applies one replicated entry's record (or tombstone) inside the caller's transaction, by
+ * last-writer-wins on (hlc, origin) against the stored record or tombstone. Returns the work
+ * left for a winner (null when it lost, or was already applied, and nothing changed): pass a
+ * batch's winners, in order, to finishRemoteWinsInTxn.
  */
-export function applyRemoteEntryInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): number {
+export function applyRemoteRecordInTxn(deps: WriteDeps, table: TableHandle, entry: ChangeEntry, attrs = deps.catalog.attributeSet(table.def)): RemoteWin | null {
   const { catalog, changelog } = deps;
   const current = table.record(entry.key);
   const version = current ?? table.tombstone(entry.key);
   changelog.clock.observe(entry.hlc);
-  if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return 0;
+  if (version && !isNewer(entry.hlc, entry.origin, version[0], version[1])) return null;
   if (entry.op === 'delete' || entry.record === null) {
-    if (current) {
-      table.data.remove(entry.key);
-      table.updateIndexes(entry.key, current[2], undefined);
-    }
+    if (current) table.data.remove(entry.key);
     table.putTombstone(entry.key, [entry.hlc, entry.origin]);
   } else {
     const record = entry.record;
     table.putVersion(entry.key, entry.hlc, entry.origin, record);
     if (!current && version) table.tombstones.remove(entry.key);
-    if (table.def.indexed.length) table.updateIndexes(entry.key, current?.[2], record);
     let fresh: string[] | undefined;
     for (const name in record) if (!attrs.has(name)) (fresh ??= []).push(name);
     if (fresh) catalog.addAttributesInTxn(table.def, fresh);
   }
-  return changelog.append(entry.database, entry.table, entry.hlc, entry.origin, entry.originSeq, entry.op, entry.key, entry.record, entry.user);
+  return { table, entry, before: current?.[2] };
+}
+
+/**
+ * The index pass, then the log pass, for the winners of a batch (one pass per B-tree, as in
+ * writeRecords). A winner is re-logged with its origin and origin seq so it flows on to this
+ * node's other subscribers. Returns each winner's new local log position, in order.
+ */
+export function finishRemoteWinsInTxn(changelog: ChangeLog, wins: RemoteWin[]): number[] {
+  for (const { table, entry, before } of wins) {
+    if (table.def.indexed.length) table.updateIndexes(entry.key, before, entry.op === 'delete' || entry.record === null ? undefined : entry.record);
+  }
+  const seqs: number[] = [];
+  for (const { entry: e } of wins) seqs.push(changelog.append(e.database, e.table, e.hlc, e.origin, e.originSeq, e.op, e.key, e.record, e.user));
+  return seqs;
 }
