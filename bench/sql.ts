@@ -163,7 +163,7 @@ export async function runSqlBench(o: SqlBenchOptions): Promise<Record<string, un
         peak_rss_mb: round(peakRss), rss_high_water_mb: round(hwm),
         peak_anon_mb: round(peak.anon), peak_file_backed_mb: round(peak.file),
         target: 'peak RSS < 300 MB', ok: peakRss < 300, anonymous_under_300_mb: peak.anon < 300,
-        note: 'file-backed RSS is the node binary (about 41 MB) and the chunks of LMDB\'s data file the node has read (reclaimable page cache); anonymous RSS is the process\'s own memory',
+        note: 'file-backed RSS is the node binary (about 41 MB) and the pages of LMDB\'s data file the node has read and the neighbours the kernel maps with them (reclaimable page cache); anonymous RSS is the process\'s own memory',
       },
       postgres,
     };
