@@ -3,7 +3,8 @@
  * temp dir, fsync off; see test/sinks/helpers/postgres.ts). Measures
  * (a) the ceiling: PostgreSQL's own COPY of 1,000-row batches, one transaction each;
  * (b) sustained delivery: an in-process node with the sink streaming while rows are written;
- * (c) backlog: N rows written while the target is down, then delivered, with FerryDB's RSS sampled;
+ * (c) backlog: N rows written while the target is down, then delivered, with the node's RSS sampled
+ *     (the node is its own process here, so the figure is FerryDB's, not the load generator's);
  * (d) end-to-end edge -> hq -> PostgreSQL visibility at 5,000 rows/s (two node processes).
  * Run alone: `node dist/bench/sink.js [--quick] [--runs N]`.
  */
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config/load-config.js';
+import { launchNode } from '../src/demo/node-launcher.js';
 import { createNode, type FerryNode } from '../src/server.js';
 import { opsClient, type Op } from '../test/helpers/http-client.js';
 import { startPostgres, type TestPostgres } from '../test/sinks/helpers/postgres.js';
@@ -23,11 +25,17 @@ import { startPair, stopPair } from './replication.js';
 const log = (...a: unknown[]) => process.stderr.write(`[sink bench] ${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** This process's RSS and its parts (MB): anonymous memory (heap, buffers) vs file pages (LMDB's memory map). */
-function rssMb(): { rss: number; anon: number; file: number } {
-  const text = readFileSync('/proc/self/status', 'utf8');
+/** A process's RSS and its parts (MB): anonymous memory (heap, buffers) vs file pages (LMDB's memory map). */
+function rssMb(pid: number): { rss: number; anon: number; file: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Math.round(Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(text)?.[1] ?? 0) / 1024);
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
+/** CPU seconds (user + system) used so far by one process. */
+function processCpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
 }
 
 /** CPU seconds used so far by the PostgreSQL server's processes (postmaster and its live children). */
@@ -140,42 +148,61 @@ async function sustained(pgs: TestPostgres, rows: number, run: number): Promise<
   }
 }
 
+/** Polls sink_status until the sink has delivered everything (no backlog) and is streaming. */
+async function waitDelivered(op: Op, sink: string, timeoutMs: number, onTick: () => void): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    onTick();
+    const st = (await op({ operation: 'sink_status', name: sink })).body.sinks?.[0];
+    if (st && st.backlog_rows === 0 && st.state === 'streaming') return performance.now();
+    if (performance.now() > deadline) throw new Error(`timed out waiting for sink ${sink} to deliver its backlog`);
+    await sleep(20);
+  }
+}
+
 /** (c) a backlog written while the target is down, delivered once it is back. */
 async function backlog(pgs: TestPostgres, rows: number, run: number): Promise<Record<string, number>> {
-  const { node, op, root } = await inProcessNode();
+  const root = mkdtempSync(join(tmpdir(), 'ferrydb-bench-sink-'));
+  const node = await launchNode({
+    nodeName: 'sinkbench', rootPath: root, admin: { user: 'admin', password: 'bench-pw' }, cluster: { user: 'cluster_user', password: 'unused' },
+    env: { CLUSTERING: 'false', LOG_LEVEL: 'warn', SINK_RETRY_MINMS: '50', SINK_RETRY_MAXMS: '200' },
+  });
+  const op = opsClient(node.url, 'admin', 'bench-pw');
+  const sink = `backlog-${run}`;
   const table = `backlog_${run}.sensor_data`;
   try {
-    const r = await op({ operation: 'add_sink', name: `backlog-${run}`, url: pgs.url, tables: [{ database: 'default', table: 'sensor_data', target: table }] });
+    await op({ operation: 'create_database', database: 'default' });
+    await op({ operation: 'create_table', database: 'default', table: 'sensor_data', primary_key: 'id' });
+    const r = await op({ operation: 'add_sink', name: sink, url: pgs.url, tables: [{ database: 'default', table: 'sensor_data', target: table }] });
     if (r.status !== 200) throw new Error(JSON.stringify(r.body));
     // Let the sink commit its first cursor (the empty table), so the backlog is read from the log.
     for (let i = 0; i < 600; i++) {
-      const st = await op({ operation: 'sink_status', name: `backlog-${run}` });
+      const st = await op({ operation: 'sink_status', name: sink });
       if (st.body.sinks?.[0]?.tables?.[0]?.position !== null && st.body.sinks?.[0]?.tables?.[0]?.position !== undefined) break;
       await sleep(50);
     }
     await pgs.stop('fast');
     await insertRows(op, 0, rows);
-    const before = rssMb();
+    const before = rssMb(node.pid);
     const peak = { ...before };
-    const sample = () => { const m = rssMb(); peak.rss = Math.max(peak.rss, m.rss); peak.anon = Math.max(peak.anon, m.anon); peak.file = Math.max(peak.file, m.file); };
+    const sample = () => { const m = rssMb(node.pid); peak.rss = Math.max(peak.rss, m.rss); peak.anon = Math.max(peak.anon, m.anon); peak.file = Math.max(peak.file, m.file); };
     await pgs.start();
     const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
+    const cpu0 = processCpuSeconds(node.pid);
     const pg0 = postgresCpuSeconds(pgs);
-    const done = await waitCursor(pgs, `backlog-${run}`, node.services.changelog.lastSeq('default', 'sensor_data'), 600_000, sample);
-    const cpu = process.cpuUsage(cpu0);
+    const done = await waitDelivered(op, sink, 600_000, sample);
+    const cpu = processCpuSeconds(node.pid) - cpu0;
     const pgCpu = postgresCpuSeconds(pgs) - pg0;
     if ((await targetCount(pgs, table)) !== rows) throw new Error('backlog: row count differs');
-    // The bench process is the FerryDB node (in-process): RSS includes LMDB's mapped file pages.
-    // CPU per 1,000 rows is independent of the machine's load: FerryDB's (this process, incl. its
-    // retention trimming the delivered log) and PostgreSQL's (the server's processes).
+    // RSS includes LMDB's mapped file pages. CPU per 1,000 rows is independent of the machine's
+    // load: the node's (incl. its retention trimming the delivered log) and PostgreSQL's.
     return {
       rows, delivered_rows_per_s: Math.round(rows / ((done - t0) / 1000)), rss_before_mb: before.rss, peak_rss_mb: peak.rss, peak_anon_mb: peak.anon, peak_file_mb: peak.file,
-      ferrydb_cpu_ms_per_1000_rows: Math.round(((cpu.user + cpu.system) / 1000 / rows) * 1000 * 100) / 100,
+      ferrydb_cpu_ms_per_1000_rows: Math.round((cpu * 1000 / rows) * 1000 * 100) / 100,
       postgres_cpu_ms_per_1000_rows: Math.round((pgCpu * 1000 / rows) * 1000 * 100) / 100,
     };
   } finally {
-    await node.close();
+    await node.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }
