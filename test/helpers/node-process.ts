@@ -47,18 +47,30 @@ export interface TestNode {
 export async function startNode(opts: StartNodeOptions = {}): Promise<TestNode> {
   const ownRoot = !opts.rootPath;
   const rootPath = opts.rootPath ?? mkdtempSync(join(tmpdir(), 'ferrydb-test-'));
-  const free = await freePorts(4);
-  const ports = [opts.opsPort ?? free[0]!, opts.clusteringPort ?? free[1]!, free[2]!, free[3]!] as const;
   const user = opts.user ?? 'admin';
   const password = opts.password ?? 'test-password';
-  const nodeName = opts.nodeName ?? `node-${ports[0]}`;
-  const node = await launchNode({
-    nodeName, rootPath, ports,
-    admin: { user, password },
-    cluster: { user: opts.clusterUser ?? 'cluster_user', password: opts.clusterPassword ?? 'cluster-secret' },
-    env: { LOG_LEVEL: 'info', CLUSTERING: String(opts.clustering ?? false), ...opts.env },
-    startTimeoutMs: 60_000,
-  });
+  // A free port can be taken by another test's process between freePorts() and the node's bind
+  // (tests run two files at once): a start refused for a port in use is retried with new free
+  // ports for every port the caller did not pin.
+  let node: Awaited<ReturnType<typeof launchNode>>;
+  let nodeName = opts.nodeName ?? '';
+  for (let attempt = 1; ; attempt++) {
+    const free = await freePorts(4);
+    const ports = [opts.opsPort ?? free[0]!, opts.clusteringPort ?? free[1]!, free[2]!, free[3]!] as const;
+    nodeName = opts.nodeName ?? `node-${ports[0]}`;
+    try {
+      node = await launchNode({
+        nodeName, rootPath, ports,
+        admin: { user, password },
+        cluster: { user: opts.clusterUser ?? 'cluster_user', password: opts.clusterPassword ?? 'cluster-secret' },
+        env: { LOG_LEVEL: 'info', CLUSTERING: String(opts.clustering ?? false), ...opts.env },
+        startTimeoutMs: 60_000,
+      });
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/is already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
   return {
     url: node.url, opsPort: node.opsPort, clusteringPort: node.clusteringPort, httpPort: node.httpPort, mqttPort: node.mqttPort, user, password, rootPath, nodeName, pid: node.pid,
     output: () => node.output(),
