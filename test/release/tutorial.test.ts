@@ -80,12 +80,24 @@ test('the tutorial\'s requests give the responses it prints', { timeout: 120_000
   let markdown = readFileSync(TUTORIAL, 'utf8');
   const steps = parseTutorial(markdown);
   assert.ok(steps.filter((s) => s.kind === 'step').length >= 10, 'the tutorial has its marked steps');
-  // All eight ports are chosen at once, so that no two of them can be the same.
-  const ports = await freePorts(8);
-  const edge = await side('edge', 'ferry-edge', 9900, ports.slice(0, 4));
-  const hq = await side('hq', 'ferry-hq', 9902, ports.slice(4));
-  sides.push(edge, hq);
-  await Promise.all([start(edge), start(hq)]);
+  // All eight ports are chosen at once, so that no two of them can be the same. Another test's
+  // process can take one before the nodes bind it: a start refused for a port in use is tried
+  // again on eight new ports (nothing of the tutorial has run yet).
+  let edge: Side, hq: Side;
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts(8);
+    edge = await side('edge', 'ferry-edge', 9900, ports.slice(0, 4));
+    hq = await side('hq', 'ferry-hq', 9902, ports.slice(4));
+    sides.push(edge, hq);
+    const started = await Promise.allSettled([start(edge), start(hq)]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failed) break;
+    if (attempt >= 3 || !/is already in use/.test(String((failed.reason as Error).message))) throw failed.reason;
+    for (const s of sides.splice(0)) {
+      await s.node?.stop();
+      rmSync(s.root, { recursive: true, force: true });
+    }
+  }
 
   const rewrites: { range: [number, number]; text: string }[] = [];
   const compose2local = steps.filter((s): s is TutorialStep => s.kind === 'step' && s.variant === 'local');
