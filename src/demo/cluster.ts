@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FaultProxy } from './fault-proxy.js';
-import { freePorts, launchNode, type DemoNode } from './node-launcher.js';
+import { launchNode, type DemoNode } from './node-launcher.js';
 import { OpsClient, OpsError } from './ops-client.js';
 import { CONFIG_TABLE, DEMO_DATABASE, SENSOR_TABLE, walkthroughSubscriptions } from './options.js';
 
@@ -27,23 +27,13 @@ export async function startCluster(root: string, owned: Owned, note: (line: stri
   const cluster = { user: 'cluster_user', password: randomBytes(12).toString('base64url') };
   // Quick reconnects, so the catch-up starts soon after the link comes back.
   const env = { CLUSTERING_RECONNECT_MINMS: '100', CLUSTERING_RECONNECT_MAXMS: '1000', CLUSTERING_HEARTBEATMS: '1000' };
-  // Both nodes' ports are chosen at once, so that no two of them can be the same. Another
-  // process can take a free port before the node binds it: that node is started again on new ones.
-  const ports = await freePorts(8);
-  const launch = async (nodeName: string, first: number) => {
-    let mine = ports.slice(first, first + 4) as [number, number, number, number];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const node = await launchNode({ nodeName, rootPath: join(root, nodeName), admin, cluster, env, ports: mine });
-        owned.nodes.push(node);
-        return node;
-      } catch (err) {
-        if (attempt >= 3 || !/is already in use/.test(String((err as Error).message))) throw err;
-        mine = (await freePorts(4)) as [number, number, number, number];
-      }
-    }
+  // Free ports for both (the launcher chooses again if another process takes one meanwhile).
+  const launch = async (nodeName: string) => {
+    const node = await launchNode({ nodeName, rootPath: join(root, nodeName), admin, cluster, env });
+    owned.nodes.push(node);
+    return node;
   };
-  const [edge, hq] = await Promise.all([launch('edge', 0), launch('hq', 4)]);
+  const [edge, hq] = await Promise.all([launch('edge'), launch('hq')]);
   const proxy = await FaultProxy.start({ targetPort: edge.clusteringPort });
   owned.proxy = proxy;
   note(`edge node: ${edge.url} (pid ${edge.pid})   hq node: ${hq.url} (pid ${hq.pid})   fault proxy: 127.0.0.1:${proxy.port} -> edge:${edge.clusteringPort}`);

@@ -15,8 +15,12 @@ export interface LaunchOptions {
   rootPath: string;
   admin: { user: string; password: string };
   cluster: { user: string; password: string };
-  /** The node's four ports (operations, clustering, HTTP, MQTT); free ones when absent. */
-  ports?: readonly [number, number, number, number];
+  /**
+   * The node's four ports (operations, clustering, HTTP, MQTT). A port left undefined (or all of
+   * them, when absent) is a free one; a start refused because one of those was taken meanwhile is
+   * retried on new free ones.
+   */
+  ports?: readonly [number | undefined, number | undefined, number | undefined, number | undefined];
   /** Extra environment (settings by their environment names). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
@@ -66,7 +70,20 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
-  const [opsPort, clusteringPort, httpPort, mqttPort] = options.ports ?? ((await freePorts(4)) as [number, number, number, number]);
+  const pins = options.ports ?? [undefined, undefined, undefined, undefined];
+  for (let attempt = 1; ; attempt++) {
+    // Another process can take a free port between freePorts() and the node's bind.
+    const free = await freePorts(4);
+    const ports = pins.map((p, i) => p ?? free[i]!) as [number, number, number, number];
+    try {
+      return await launchOnce(options, ports);
+    } catch (err) {
+      if (attempt >= 5 || pins.every((p) => p !== undefined) || !/is already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function launchOnce(options: LaunchOptions, [opsPort, clusteringPort, httpPort, mqttPort]: [number, number, number, number]): Promise<DemoNode> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ROOTPATH: options.rootPath,

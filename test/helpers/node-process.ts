@@ -6,8 +6,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePorts, launchNode, NODE_MAIN_JS } from '../../src/demo/node-launcher.js';
+import { basename, join } from 'node:path';
+import { launchNode, NODE_MAIN_JS } from '../../src/demo/node-launcher.js';
 
 export const MAIN_JS = NODE_MAIN_JS;
 
@@ -49,28 +49,16 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<TestNode> 
   const rootPath = opts.rootPath ?? mkdtempSync(join(tmpdir(), 'ferrydb-test-'));
   const user = opts.user ?? 'admin';
   const password = opts.password ?? 'test-password';
-  // A free port can be taken by another test's process between freePorts() and the node's bind
-  // (tests run two files at once): a start refused for a port in use is retried with new free
-  // ports for every port the caller did not pin.
-  let node: Awaited<ReturnType<typeof launchNode>>;
-  let nodeName = opts.nodeName ?? '';
-  for (let attempt = 1; ; attempt++) {
-    const free = await freePorts(4);
-    const ports = [opts.opsPort ?? free[0]!, opts.clusteringPort ?? free[1]!, free[2]!, free[3]!] as const;
-    nodeName = opts.nodeName ?? `node-${ports[0]}`;
-    try {
-      node = await launchNode({
-        nodeName, rootPath, ports,
-        admin: { user, password },
-        cluster: { user: opts.clusterUser ?? 'cluster_user', password: opts.clusterPassword ?? 'cluster-secret' },
-        env: { LOG_LEVEL: 'info', CLUSTERING: String(opts.clustering ?? false), ...opts.env },
-        startTimeoutMs: 60_000,
-      });
-      break;
-    } catch (err) {
-      if (attempt >= 5 || !/is already in use/.test(String((err as Error).message))) throw err;
-    }
-  }
+  // Named after its root path, so a restart on the same root keeps the name.
+  const nodeName = opts.nodeName ?? `node-${basename(rootPath).replace(/[^A-Za-z0-9_-]/g, '')}`;
+  // Ports not pinned here are free ones, chosen again by the launcher if one is taken meanwhile.
+  const node = await launchNode({
+    nodeName, rootPath, ports: [opts.opsPort, opts.clusteringPort, undefined, undefined],
+    admin: { user, password },
+    cluster: { user: opts.clusterUser ?? 'cluster_user', password: opts.clusterPassword ?? 'cluster-secret' },
+    env: { LOG_LEVEL: 'info', CLUSTERING: String(opts.clustering ?? false), ...opts.env },
+    startTimeoutMs: 60_000,
+  });
   return {
     url: node.url, opsPort: node.opsPort, clusteringPort: node.clusteringPort, httpPort: node.httpPort, mqttPort: node.mqttPort, user, password, rootPath, nodeName, pid: node.pid,
     output: () => node.output(),

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { freePorts } from '../../src/demo/node-launcher.js';
 import { startNode, type TestNode } from '../helpers/node-process.js';
 import { composeEnvironment, REPO_ROOT } from './docker-files.js';
 import { formatJson, parseTutorial, withoutVolatile, type CurlRequest, type TutorialStep } from './tutorial-steps.js';
@@ -30,23 +29,22 @@ after(async () => {
   }
 });
 
-async function side(name: 'edge' | 'hq', service: string, hostOpsPort: number, ports: readonly number[]): Promise<Side> {
+function side(name: 'edge' | 'hq', service: string, hostOpsPort: number): Side {
   // The root path outlives a stop/start of the node, like the container's volume.
   const root = mkdtempSync(join(tmpdir(), `ferrydb-tutorial-${name}-`));
-  const [opsPort, clusteringPort, httpPort, mqttPort] = ports as [number, number, number, number];
-  return { name, service, hostOpsPort, env: composeEnvironment(compose.services[service]!.environment), clusteringPort, opsPort, httpPort, mqttPort, node: null, root };
+  return { name, service, hostOpsPort, env: composeEnvironment(compose.services[service]!.environment), clusteringPort: 0, opsPort: 0, httpPort: 0, mqttPort: 0, node: null, root };
 }
 
+/** Starts a side's node: on free ports the first time (the container's ports, moved), on the same ones after. */
 async function start(s: Side): Promise<void> {
-  const env: Record<string, string> = {
-    ...s.env,
-    // The container's ports, moved to free ones on 127.0.0.1.
-    CLUSTERING_PORT: String(s.clusteringPort), HTTP_PORT: String(s.httpPort), MQTT_NETWORK_PORT: String(s.mqttPort), LOG_LEVEL: 'warn',
-  };
+  const { CLUSTERING_PORT: _c, HTTP_PORT: _h, MQTT_NETWORK_PORT: _m, ...env } = s.env;
+  const pinned = s.opsPort !== 0;
   s.node = await startNode({
-    nodeName: env.NODE_NAME!, user: env.HDB_ADMIN_USERNAME!, password: env.HDB_ADMIN_PASSWORD!, opsPort: s.opsPort, clusteringPort: s.clusteringPort,
-    rootPath: s.root, cleanup: false, env,
+    nodeName: env.NODE_NAME!, user: env.HDB_ADMIN_USERNAME!, password: env.HDB_ADMIN_PASSWORD!, rootPath: s.root, cleanup: false,
+    ...(pinned ? { opsPort: s.opsPort, clusteringPort: s.clusteringPort } : {}),
+    env: { ...env, LOG_LEVEL: 'warn', ...(pinned ? { HTTP_PORT: String(s.httpPort), MQTT_NETWORK_PORT: String(s.mqttPort) } : {}) },
   });
+  ({ opsPort: s.opsPort, clusteringPort: s.clusteringPort, httpPort: s.httpPort, mqttPort: s.mqttPort } = s.node);
 }
 
 function mapRequestBody(body: Record<string, unknown> | null, edge: Side): string | undefined {
@@ -80,24 +78,11 @@ test('the tutorial\'s requests give the responses it prints', { timeout: 120_000
   let markdown = readFileSync(TUTORIAL, 'utf8');
   const steps = parseTutorial(markdown);
   assert.ok(steps.filter((s) => s.kind === 'step').length >= 10, 'the tutorial has its marked steps');
-  // All eight ports are chosen at once, so that no two of them can be the same. Another test's
-  // process can take one before the nodes bind it: a start refused for a port in use is tried
-  // again on eight new ports (nothing of the tutorial has run yet).
-  let edge: Side, hq: Side;
-  for (let attempt = 1; ; attempt++) {
-    const ports = await freePorts(8);
-    edge = await side('edge', 'ferry-edge', 9900, ports.slice(0, 4));
-    hq = await side('hq', 'ferry-hq', 9902, ports.slice(4));
-    sides.push(edge, hq);
-    const started = await Promise.allSettled([start(edge), start(hq)]);
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (!failed) break;
-    if (attempt >= 3 || !/is already in use/.test(String((failed.reason as Error).message))) throw failed.reason;
-    for (const s of sides.splice(0)) {
-      await s.node?.stop();
-      rmSync(s.root, { recursive: true, force: true });
-    }
-  }
+  // Free ports for both; a restart keeps the ones its first start got.
+  const edge = side('edge', 'ferry-edge', 9900);
+  const hq = side('hq', 'ferry-hq', 9902);
+  sides.push(edge, hq);
+  await Promise.all([start(edge), start(hq)]);
 
   const rewrites: { range: [number, number]; text: string }[] = [];
   const compose2local = steps.filter((s): s is TutorialStep => s.kind === 'step' && s.variant === 'local');
