@@ -4,6 +4,7 @@
  * Ctrl-C in the terminal reaches only the demo, which then stops them by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -48,20 +49,49 @@ export interface DemoNode {
   kill(): Promise<void>;
 }
 
+/** Lowest port freePorts() hands out (below it sit well-known and registered services). */
+const LOW_PORT = 10_000;
+
 /**
- * `count` distinct free ports on 127.0.0.1. All are held open until every one is chosen, so
- * the kernel cannot hand the same port out twice (it may once a port is released).
+ * The kernel's range for ephemeral ports (the source ports of outgoing connections and what
+ * listen(0) returns): ports a process picks for a child to bind later are taken from below it,
+ * where no connect() or listen(0) anywhere on the machine can take them in the meantime.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!];
+  } catch { /* not Linux: fall through */ }
+  return [32_768, 60_999];
+}
+
+/** Binds 127.0.0.1:port (0: any) and keeps it open; resolves null when it is taken. */
+function hold(port: number): Promise<Server | null> {
+  const srv = createServer();
+  return new Promise((resolve) => {
+    srv.once('error', () => resolve(null));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(srv));
+  });
+}
+
+/**
+ * `count` distinct free ports on 127.0.0.1, for a child process to bind. All are held open until
+ * every one is chosen, so none is handed out twice. They are drawn at random from below the
+ * ephemeral range (when it leaves room for that): between the choice and the child's bind, or
+ * across a restart that reuses them, no outgoing connection's source port and no listen(0) can
+ * take one (that window failed CI runs). Only another caller drawing the same port can, and
+ * launchNode retries a start refused for a port in use. Falls back to listen(0).
  */
 export async function freePorts(count: number): Promise<number[]> {
   const servers: Server[] = [];
+  const [ephemeralLow] = ephemeralRange();
+  const span = ephemeralLow - LOW_PORT;
   try {
-    for (let i = 0; i < count; i++) {
-      const srv = createServer();
-      servers.push(srv);
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => resolve());
-      });
+    for (let tries = 0; servers.length < count; tries++) {
+      const pick = span >= 1000 && tries < count * 50 ? LOW_PORT + Math.floor(Math.random() * span) : 0;
+      const srv = await hold(pick);
+      if (srv) servers.push(srv);
+      else if (pick === 0) throw new Error('no free port on 127.0.0.1');
     }
     return servers.map((srv) => (srv.address() as { port: number }).port);
   } finally {

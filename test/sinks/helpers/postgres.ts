@@ -6,11 +6,11 @@
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePorts } from '../../../src/demo/node-launcher.js';
 
 const run = promisify(execFile);
 
@@ -37,14 +37,6 @@ export interface TestPostgres {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-  });
-}
-
 function asPgUser(cmd: string, args: string[]): [string, string[]] {
   return userInfo().uid === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
@@ -62,7 +54,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     chownSync(dir, Number(stdout.trim()), Number(g.trim()));
     chownSync(pwfile, Number(stdout.trim()), Number(g.trim()));
   }
-  const port = await freePort();
+  const port = (await freePorts(1))[0]!;
   const [c1, a1] = asPgUser(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'ferry', '--pwfile', pwfile, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   await run(c1, a1);
   const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=40 -c shared_buffers=32MB`;
