@@ -103,7 +103,7 @@ export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
   const pins = options.ports ?? [undefined, undefined, undefined, undefined];
   for (let attempt = 1; ; attempt++) {
     // Another process can take a free port between freePorts() and the node's bind.
-    const free = await freePorts(4);
+    const free = pins.every((p) => p !== undefined) ? [] : await freePorts(4);
     const ports = pins.map((p, i) => p ?? free[i]!) as [number, number, number, number];
     try {
       return await launchOnce(options, ports);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultProxy } from '../../../src/demo/fault-proxy.js';
 import { randomSource } from '../../../src/demo/fleet.js';
-import { freePorts, launchNode, type DemoNode } from '../../../src/demo/node-launcher.js';
+import { launchNode, type DemoNode } from '../../../src/demo/node-launcher.js';
 import { OpsClient } from '../../../src/demo/ops-client.js';
 
 export interface FaultRoundsOptions {
@@ -48,39 +48,33 @@ const NODE_ENV = {
 interface Member {
   name: string;
   root: string;
-  ports: [number, number, number, number];
+  /** Chosen at the first start; restarts reuse them. */
+  ports?: [number, number, number, number];
   node: DemoNode | null;
-  ops: OpsClient;
+  ops?: OpsClient;
 }
 
 type Model = Map<string, number | null>;
 
+/** Starts a member: the first time on free ports (the launcher retries if one is taken meanwhile), then on the same ones. */
 async function start(m: Member): Promise<void> {
   m.node = await launchNode({ nodeName: m.name, rootPath: m.root, admin: ADMIN, cluster: CLUSTER, ports: m.ports, env: NODE_ENV, startTimeoutMs: 60_000 });
+  if (!m.ports) {
+    const n = m.node;
+    m.ports = [n.opsPort, n.clusteringPort, n.httpPort, n.mqttPort];
+    m.ops = new OpsClient(n.url, ADMIN.user, ADMIN.password);
+  }
 }
 
-/**
- * First start of every node. A free port can be taken by another process between freePorts() and the bind, so a
- * node refused for a port in use gets fresh ports once (later restarts reuse the ports it held). Every start is
- * awaited before a failure is reported, so the caller's cleanup sees every node that did start.
- */
+/** First start of every node. Every start is awaited before a failure is reported, so the caller's cleanup sees every node that did start. */
 async function startAll(members: Member[]): Promise<void> {
-  const first = async (m: Member) => {
-    try {
-      await start(m);
-    } catch (err) {
-      if (!/already in use/.test(String(err))) throw err;
-      m.ports = (await freePorts(4)) as Member['ports'];
-      m.ops = new OpsClient(`http://127.0.0.1:${m.ports[0]}/`, ADMIN.user, ADMIN.password);
-      await start(m);
-    }
-  };
-  const failed = (await Promise.allSettled(members.map(first))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const failed = (await Promise.allSettled(members.map(start))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
 async function call(m: Member, body: Record<string, unknown>): Promise<any> {
   try {
+    if (!m.ops) throw new Error('not started yet');
     return await m.ops.call(body, 60_000);
   } catch (err) {
     // Say which node and operation failed, with the node's last log lines.
@@ -119,10 +113,7 @@ export async function runFaultRounds(opts: FaultRoundsOptions): Promise<FaultRou
   const settleMs = opts.settleMs ?? 90_000;
   const base = mkdtempSync(join(tmpdir(), `ferrydb-fault-rounds-${opts.seed}-`));
   const members: Member[] = [];
-  for (const name of ['edge1', 'edge2', 'hq']) {
-    const ports = (await freePorts(4)) as [number, number, number, number];
-    members.push({ name, root: join(base, name), ports, node: null, ops: new OpsClient(`http://127.0.0.1:${ports[0]}/`, ADMIN.user, ADMIN.password) });
-  }
+  for (const name of ['edge1', 'edge2', 'hq']) members.push({ name, root: join(base, name), node: null });
   const [e1, e2, hq] = members as [Member, Member, Member];
   const edges = [e1, e2];
   const proxies: FaultProxy[] = [];
@@ -131,7 +122,7 @@ export async function runFaultRounds(opts: FaultRoundsOptions): Promise<FaultRou
   let seq = 0;
   try {
     await startAll(members);
-    for (const e of edges) proxies.push(await FaultProxy.start({ targetPort: e.ports[1] }));
+    for (const e of edges) proxies.push(await FaultProxy.start({ targetPort: e.ports![1] }));
     for (const m of members) {
       await call(m, { operation: 'create_database', database: 'default' }).catch(() => undefined);
       for (const table of ['sensor_data', 'configs', 'shared']) await call(m, { operation: 'create_table', database: 'default', table, primary_key: 'id' }).catch(() => undefined);
