@@ -55,6 +55,11 @@ test('columns round-trip every value kind exactly', () => {
     ['same', 'same'],
     [],
     [0.07, 0.1, 0.2, 1.005, 2.675, 99.99],
+    // The scale rises late, and a late value fits no scale: both must still round-trip exactly.
+    [1.5, 2.25, 3.125, 0.0001, 7],
+    [0.5, 0.25, 1 / 3],
+    [1.5, Number.NaN, 2.5],
+    [1.5, Number.POSITIVE_INFINITY],
   ];
   for (const values of cases) assert.deepEqual(columnRoundTrip(values), values, JSON.stringify(values));
 });
@@ -115,6 +120,18 @@ test('batches with more shapes than the record builders cache still decode exact
   for (let i = 0; i < 600; i++) e.push(entry(i, { id: i, [`a${i}`]: i, b: 'x' }));
   e.push(entry(600, Object.fromEntries(Array.from({ length: 300 }, (_, j) => [`w${j}`, j]))));
   assert.deepEqual(decodeEntries(encodeEntries(e), 'db', 't'), e);
+});
+
+test('rows whose shape differs from the row before (a prefix, an extension, reordered, undefined values) decode exactly', () => {
+  const recs: Record<string, unknown>[] = [
+    { id: 1, a: 1, b: 2 }, { id: 2, a: 1, b: 2 }, { id: 3, a: 1 }, { id: 4, a: 1, b: 2, c: 3 },
+    { id: 5, b: 2, a: 1 }, { id: 6, a: undefined, b: 2 }, { id: 7, a: 1, b: 2 }, { id: 8, a: 1, b: undefined },
+    { id: 9, a: 1, b: 2, c: undefined }, { id: 10, a: 1, b: 2 },
+  ];
+  const out = decodeEntries(encodeEntries(recs.map((r, i) => entry(i, r))), 'db', 't');
+  const defined = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+  assert.deepEqual(out.map((e) => e.record), recs.map(defined));
+  assert.deepEqual(out.map((e) => Object.keys(e.record!)), recs.map((r) => Object.keys(defined(r))));
 });
 
 test('decoded records keep their attribute order', () => {

@@ -29,30 +29,40 @@ export function encodeEntries(entries: readonly ChangeEntry[]): Buffer {
   const attrIndex = new Map<string, number>();
   const shapeIndex = new Map<string, number>();
   const shapes: number[][] = [];
+  const shapeNames: string[][] = [];
   const columns: unknown[][] = [];
+  // Runs of rows usually share one shape: a row is first compared, name by name, with the
+  // previous row's shape (no allocation); only a different row builds its signature string.
+  let last = -1;
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     seq[i] = e.seq; hlc[i] = e.hlc; origin[i] = e.origin; originSeq[i] = e.originSeq;
     op[i] = CHANGE_OPS.indexOf(e.op); user[i] = e.user ?? null; key[i] = e.key;
     const rec = e.record;
     if (rec === null || rec === undefined) { shape[i] = 0; continue; }
-    let sig = '';
-    for (const name in rec) {
-      if (rec[name] === undefined) continue;
-      sig += name.length + ':' + name;
-    }
-    let si = shapeIndex.get(sig);
-    if (si === undefined) {
-      const idx: number[] = [];
+    let si = last >= 0 && sameShape(rec, shapeNames[last]!) ? last : -1;
+    if (si < 0) {
+      let sig = '';
       for (const name in rec) {
         if (rec[name] === undefined) continue;
-        let a = attrIndex.get(name);
-        if (a === undefined) { a = attrIndex.size; attrIndex.set(name, a); columns.push([]); }
-        idx.push(a);
+        sig += name.length + ':' + name;
       }
-      si = shapes.length;
-      shapes.push(idx);
-      shapeIndex.set(sig, si);
+      si = shapeIndex.get(sig) ?? -1;
+      if (si < 0) {
+        const idx: number[] = [], names: string[] = [];
+        for (const name in rec) {
+          if (rec[name] === undefined) continue;
+          let a = attrIndex.get(name);
+          if (a === undefined) { a = attrIndex.size; attrIndex.set(name, a); columns.push([]); }
+          idx.push(a);
+          names.push(name);
+        }
+        si = shapes.length;
+        shapes.push(idx);
+        shapeNames.push(names);
+        shapeIndex.set(sig, si);
+      }
+      last = si;
     }
     shape[i] = si + 1;
     const idx = shapes[si]!;
@@ -71,6 +81,17 @@ export function encodeEntries(entries: readonly ChangeEntry[]): Buffer {
   encodeColumn(w, shape);
   for (const col of columns) encodeColumn(w, col);
   return w.finish();
+}
+
+/** Whether a record's defined attributes are exactly `names`, in that order. */
+function sameShape(rec: RecordData, names: readonly string[]): boolean {
+  let j = 0;
+  for (const name in rec) {
+    if (rec[name] === undefined) continue;
+    if (names[j] !== name) return false;
+    j++;
+  }
+  return j === names.length;
 }
 
 function check(cond: boolean, what: string): void {

@@ -2,7 +2,7 @@
  * Pure per-column value encoding used by batch frames. Each column starts with a kind byte;
  * bit 0x80 adds a null bitmap (ceil(n/8) bytes, bit set = null) and the typed encoding then
  * covers only the non-null values:
- *   0 GENERIC  uint len + msgpack(array of values)      anything (objects, booleans, -0, ...)
+ *   0 GENERIC  uint len + msgpack(array of values)      anything (objects, booleans, ...; -0 becomes 0, as in the table store)
  *   1 CONST    uint len + msgpack(value)                 every value identical (primitive)
  *   2 INT      mode byte (0 raw, 1 delta) + zigzag uints integers with |v| <= 2^51
  *   3 DECIMAL  scale byte s (1..4) + INT body of v*10^s  decimals with <= 4 fraction digits
@@ -37,13 +37,16 @@ function uintSize(n: number): number {
 }
 
 
+/** Whether v times 10^s is an integer within bounds that divides back to exactly v. */
+function exactAt(v: number, s: number): boolean {
+  const n = Math.round(v * POW10[s]!);
+  return n / POW10[s]! === v && n <= MAX_INT && n >= -MAX_INT && !Object.is(v, -0);
+}
+
 /** Scale (0..4) at which v is an exact scaled integer, or -1. */
 function decimalScale(v: number): number {
-  if (!Number.isFinite(v) || Object.is(v, -0)) return -1;
-  for (let s = 0; s <= 4; s++) {
-    const n = Math.round(v * POW10[s]!);
-    if (n / POW10[s]! === v && n <= MAX_INT && n >= -MAX_INT) return s;
-  }
+  if (!Number.isFinite(v)) return -1;
+  for (let s = 0; s <= 4; s++) if (exactAt(v, s)) return s;
   return -1;
 }
 
@@ -98,8 +101,12 @@ function writeTyped(w: ByteWriter, values: unknown[], bitmap?: Uint8Array): void
   }
   if (allInt) { kind(COLUMN_KINDS.INT); writeInts(w, values as number[]); return; }
   if (allNum) {
+    // The column's scale is the largest any value needs; a value exact at the scale reached so
+    // far costs one check (a larger scale keeps a smaller one's values exact; the pass below
+    // verifies every value anyway).
     let scale = 0;
     for (const v of values as number[]) {
+      if (exactAt(v, scale)) continue;
       const s = decimalScale(v);
       if (s < 0) { scale = -1; break; }
       if (s > scale) scale = s;
