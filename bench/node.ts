@@ -2,7 +2,7 @@
  * Node benchmarks (issue 2): bulk insert, 16-client single inserts, 16-client point reads, and
  * resident memory idle and after the bulk run. Each run starts a fresh node process.
  * Idle memory is read twice: as soon as the node answers, and after IDLE_MS without requests. V8's
- * memory reducer runs about 8 s after start-up's last full collection and gives back the start-up
+ * memory reducer runs 8-12 s after start-up (measured) and gives back the start-up
  * garbage (young generation 7 MB -> 0.5 MB, old space 11 -> 9 MB, measured with
  * v8.getHeapSpaceStatistics), so only the second reading is the resident size of an idle node.
  */
