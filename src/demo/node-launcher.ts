@@ -101,14 +101,15 @@ export async function freePorts(count: number): Promise<number[]> {
 
 export async function launchNode(options: LaunchOptions): Promise<DemoNode> {
   const pins = options.ports ?? [undefined, undefined, undefined, undefined];
+  const allPinned = pins.every((p) => p !== undefined);
   for (let attempt = 1; ; attempt++) {
     // Another process can take a free port between freePorts() and the node's bind.
-    const free = pins.every((p) => p !== undefined) ? [] : await freePorts(4);
+    const free = allPinned ? [] : await freePorts(4);
     const ports = pins.map((p, i) => p ?? free[i]!) as [number, number, number, number];
     try {
       return await launchOnce(options, ports);
     } catch (err) {
-      if (attempt >= 5 || pins.every((p) => p !== undefined) || !/is already in use/.test(String((err as Error).message))) throw err;
+      if (attempt >= 5 || allPinned || !/is already in use/.test(String((err as Error).message))) throw err;
     }
   }
 }
