@@ -83,6 +83,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const catalog = new Catalog(engine);
   const changelog = new ChangeLog(engine, nodeName);
   const records = new Records(engine, catalog, changelog);
+  changelog.onPurgeError = (err) => logger.error({ err }, 'removing the change log of a dropped table failed; it is tried again at the next drop or start');
   const clock = options.clock ?? Date.now;
   const users = new Users(engine, { clock });
   users.setSchema(schemaView({ catalog }));
@@ -155,6 +156,8 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     config, services, registry, generatedAdminPassword,
     async listen() {
       const net = config.operationsApi.network;
+      // A purge of dropped tables' change logs cut short by a stop continues.
+      void changelog.purgeDropped();
       server = createOperationsServer({
         registry, services, studio, logger,
         cors: { enabled: net.cors, accessList: net.corsAccessList },
@@ -222,6 +225,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       }
       await services.jobs.idle();
       await sql.close();
+      await changelog.stopPurge();
       await engine.close();
       rmSync(join(config.rootPath, PID_FILE), { force: true });
       notify(logger, {}, 'node stopped');

@@ -12,6 +12,10 @@ import { HybridClock } from './hlc.js';
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 /** Every CHECKPOINT-th entry of a table records its ordinal, so counts need at most this many steps. */
 const CHECKPOINT = 1024;
+/** Meta key of the dropped tables whose entries are still being removed: [database, table, through][]. */
+const DROPPED = 'dropped';
+/** Entries of a dropped table removed per transaction (about 8 ms of the event loop each). */
+const PURGE_CHUNK = 5000;
 
 /** Per-table figures behind O(log n) counts: entries ever appended and entries trimmed (a prefix). */
 interface TableCount {
@@ -56,12 +60,25 @@ export class ChangeLog {
   #seq: number;
   /** Tables whose entries could not be appended (a later table sorts after them in the log). */
   readonly #noAppend = new Set<string>();
+  /**
+   * Tables dropped while they had entries: `${database}\0${table}` -> the position through which
+   * the log may still hold entries of the dropped incarnation(s). Every read of the table starts
+   * above it, so a table created again under the same name never sees them, and purgeDropped()
+   * removes them in small transactions (a drop does not stop the node for a 10M-row log).
+   */
+  readonly #dropped = new Map<string, number>();
+  #purging: Promise<void> | null = null;
+  #stopPurge = false;
+  /** Called with an error that stopped purgeDropped() (it is tried again at the next drop or start). */
+  onPurgeError: (err: unknown) => void = () => undefined;
+  readonly #engine: StorageEngine;
   readonly #key: EntryKey = ['', '', 0];
   readonly #value: StoredEntry = [0, '', 0, 0, 0, null, null];
 
   constructor(engine: StorageEngine, nodeName: string, clock = new HybridClock()) {
     this.nodeName = nodeName;
     this.clock = clock;
+    this.#engine = engine;
     this.#log = engine.openStore<StoredEntry>('changelog', { structures: true });
     this.#meta = engine.openStore<number>('changelog:meta');
     this.#ordinals = engine.openStore<number>('changelog:ordinals');
@@ -73,6 +90,86 @@ export class ChangeLog {
     const id = meta.get('logId');
     this.logId = typeof id === 'string' ? id : randomUUID();
     if (id !== this.logId) engine.transactionSync(() => meta.put('logId', this.logId));
+    for (const [database, table, through] of this.#droppedList()) this.#dropped.set(`${database}\0${table}`, through);
+  }
+
+  #droppedList(): [string, string, number][] {
+    const list = (this.#meta as KvStore<unknown>).get(DROPPED);
+    return Array.isArray(list) ? (list as [string, string, number][]) : [];
+  }
+
+  /** Entries of a table at or below this position belong to a dropped incarnation (0: none). */
+  #floor(database: string, table: string): number {
+    return this.#dropped.size === 0 ? 0 : (this.#dropped.get(`${database}\0${table}`) ?? 0);
+  }
+
+  /**
+   * A table is being dropped: call inside the drop's transaction. Its entries stop being visible
+   * at once (and its counters are forgotten, so a table created again under the name starts
+   * from nothing); purgeDropped(), after the commit, removes them in small transactions. The
+   * trimmed-through position moves to the table's last entry, as if it had been trimmed.
+   */
+  forgetTableInTxn(database: string, table: string): void {
+    const last = this.lastSeq(database, table);
+    if (last > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], last);
+    for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
+    this.#meta.remove(['appended', database, table]);
+    this.#meta.remove(['trimmedCount', database, table]);
+    const k = `${database}\u0000${table}`;
+    const c = this.#counts.get(k);
+    this.#counts.delete(k);
+    if (c) this.#dirty = this.#dirty.filter((d) => d !== c);
+    if (this.#last === c) this.#last = null;
+    if (!last) return;
+    // Every entry of the table has a position at or below the newest handed out.
+    this.#dropped.set(k, this.#seq);
+    const list = this.#droppedList().filter(([d, t]) => d !== database || t !== table);
+    list.push([database, table, this.#seq]);
+    (this.#meta as KvStore<unknown>).put(DROPPED, list);
+  }
+
+  /**
+   * Removes the entries of dropped tables (forgetTableInTxn), PURGE_CHUNK per transaction, until
+   * none is left; resolves then, and never rejects (errors go to onPurgeError). Call after a drop
+   * commits and once at start-up (a purge cut short by a restart continues). Concurrent calls
+   * share one run.
+   */
+  purgeDropped(): Promise<void> {
+    if (this.#purging) return this.#purging;
+    if (this.#stopPurge) return Promise.resolve();
+    const run = (async () => {
+      try {
+        for (let next = this.#droppedList()[0]; next && !this.#stopPurge; next = this.#droppedList()[0]) {
+          const [database, table, through] = next;
+          await this.#engine.transaction(() => {
+            let n = 0;
+            for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, through + 1], snapshot: false })) {
+              if (n++ >= PURGE_CHUNK) return;
+              this.#log.remove(key);
+            }
+            // All gone: forget the mark (a later drop of the same name may have raised it).
+            const list = this.#droppedList();
+            const rest = list.filter(([d, t, s]) => d !== database || t !== table || s !== through);
+            (this.#meta as KvStore<unknown>).put(DROPPED, rest);
+            if (rest.length === list.length) return;
+            const k = `${database}\u0000${table}`;
+            if (this.#dropped.get(k) === through) this.#dropped.delete(k);
+          });
+        }
+      } catch (err) {
+        this.onPurgeError(err);
+      } finally {
+        this.#purging = null;
+      }
+    })();
+    this.#purging = run;
+    return run;
+  }
+
+  /** Stops purgeDropped() after its current transaction (before the storage closes); resolves then. */
+  async stopPurge(): Promise<void> {
+    this.#stopPurge = true;
+    await this.#purging;
   }
 
   /**
@@ -140,7 +237,8 @@ export class ChangeLog {
   /** Entries of one table after a position, in log order. */
   *readAfter(database: string, table: string, afterSeq: number, limit = Infinity): Generator<ChangeEntry> {
     let n = 0;
-    for (const { key, value } of this.#log.getRange({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ], snapshot: false })) {
+    const from = Math.max(afterSeq, this.#floor(database, table)) + 1;
+    for (const { key, value } of this.#log.getRange({ start: [database, table, from], end: [database, table, MAX_SEQ], snapshot: false })) {
       if (n++ >= limit) return;
       yield decodeEntry(key as EntryKey, value);
     }
@@ -153,7 +251,8 @@ export class ChangeLog {
    */
   scanAfter(database: string, table: string, afterSeq: number, limit: number, visit: (seq: number, value: StoredEntry) => void): number {
     let n = 0;
-    for (const { key, value } of this.#log.getRange({ start: [database, table, afterSeq + 1], end: [database, table, MAX_SEQ], limit, snapshot: false })) {
+    const from = Math.max(afterSeq, this.#floor(database, table)) + 1;
+    for (const { key, value } of this.#log.getRange({ start: [database, table, from], end: [database, table, MAX_SEQ], limit, snapshot: false })) {
       visit((key as EntryKey)[2], value);
       n++;
     }
@@ -162,8 +261,10 @@ export class ChangeLog {
 
   /** Entries of one table, newest first when reverse is set. */
   *readTable(database: string, table: string, options: { reverse?: boolean; limit?: number } = {}): Generator<ChangeEntry> {
-    const start: EntryKey = [database, table, options.reverse ? MAX_SEQ : 0];
-    const end: EntryKey = [database, table, options.reverse ? 0 : MAX_SEQ];
+    // Reverse ranges exclude their end: both bounds leave out a dropped incarnation's entries.
+    const floor = this.#floor(database, table);
+    const start: EntryKey = [database, table, options.reverse ? MAX_SEQ : floor + 1];
+    const end: EntryKey = [database, table, options.reverse ? floor : MAX_SEQ];
     for (const { key, value } of this.#log.getRange({ start, end, reverse: options.reverse, limit: options.limit, snapshot: false })) {
       yield decodeEntry(key as EntryKey, value);
     }
@@ -195,12 +296,13 @@ export class ChangeLog {
 
   /** Entries with base <= seq < end, counted one by one. */
   #scanCount(database: string, table: string, from: number, end: number): number {
-    return this.#log.getCount({ start: [database, table, from], end: [database, table, end] });
+    from = Math.max(from, this.#floor(database, table) + 1);
+    return from >= end ? 0 : this.#log.getCount({ start: [database, table, from], end: [database, table, end] });
   }
 
   /** Position of the newest entry of a table (0 when none). */
   lastSeq(database: string, table: string): number {
-    for (const key of this.#log.getKeys({ start: [database, table, MAX_SEQ], end: [database, table, 0], reverse: true, limit: 1 })) {
+    for (const key of this.#log.getKeys({ start: [database, table, MAX_SEQ], end: [database, table, this.#floor(database, table)], reverse: true, limit: 1 })) {
       return (key as EntryKey)[2];
     }
     return 0;
@@ -208,7 +310,7 @@ export class ChangeLog {
 
   /** Position of the oldest retained entry of a table (0 when none). */
   firstSeq(database: string, table: string): number {
-    for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], limit: 1 })) {
+    for (const key of this.#log.getKeys({ start: [database, table, this.#floor(database, table) + 1], end: [database, table, MAX_SEQ], limit: 1 })) {
       return (key as EntryKey)[2];
     }
     return 0;
@@ -230,7 +332,8 @@ export class ChangeLog {
   trimThrough(database: string, table: string, seq: number, maxEntries = Infinity): number {
     const c = this.#count(database, table);
     let removed = 0, lastRemoved = 0;
-    for (const key of this.#log.getKeys({ start: [database, table, 0], end: [database, table, seq + 1], snapshot: false })) {
+    const floor = this.#floor(database, table);
+    for (const key of this.#log.getKeys({ start: [database, table, floor + 1], end: [database, table, Math.max(seq, floor) + 1], snapshot: false })) {
       if (removed >= maxEntries) break;
       this.#log.remove(key);
       lastRemoved = (key as EntryKey)[2];

@@ -64,10 +64,13 @@ export class Records {
     await this.engine.transaction(() => {
       this.catalog.removeTableInTxn(def);
       h.dropStores();
-      this.changelog.trimThrough(database, name, Number.MAX_SAFE_INTEGER);
+      this.changelog.forgetTableInTxn(database, name);
     });
     this.catalog.forgetTable(def);
     this.#handles.delete(def.id);
+    // The table's change-log entries go in small transactions from here (a 1M-row log took 1.3 s
+    // in the drop's own transaction, with every other request waiting).
+    void this.changelog.purgeDropped();
   }
 
   async dropDatabase(database: string): Promise<void> {
@@ -76,11 +79,12 @@ export class Records {
       this.catalog.dropDatabaseInTxn(database);
       for (const def of tables) {
         this.handle(def).dropStores();
-        this.changelog.trimThrough(database, def.name, Number.MAX_SAFE_INTEGER);
+        this.changelog.forgetTableInTxn(database, def.name);
       }
     });
     for (const def of tables) this.#handles.delete(def.id);
     this.catalog.forgetDatabase(database);
+    void this.changelog.purgeDropped();
   }
 
   async addAttribute(def: TableDef, attribute: string): Promise<void> {
