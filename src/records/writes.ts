@@ -31,6 +31,31 @@ export interface WriteDeps {
 type Mode = 'insert' | 'update' | 'upsert';
 
 /**
+ * Most rows one write transaction takes. A transaction's callback holds the event loop (an
+ * UPDATE of 300,000 rows in one held every other request for 1.5 s), so a larger write commits
+ * in transactions of this many rows, in order, one after another; each is atomic and replicates
+ * whole, and the write answers after the last. At 2,000 rows the slowest concurrent request
+ * waited 38 ms (81 ms at 5,000). Replication batches (2,000 rows) and bulk-load chunks (1,000)
+ * stay in one transaction.
+ */
+export const WRITE_CHUNK_ROWS = 2000;
+
+/** Runs a write chunk by chunk (WRITE_CHUNK_ROWS) and adds up the results. */
+async function inChunks<T>(items: T[], write: (part: T[]) => Promise<WriteResult>): Promise<WriteResult> {
+  if (items.length <= WRITE_CHUNK_ROWS) return write(items);
+  const all: WriteResult = { written: [], skipped: [], newAttributes: [], txnTime: 0, lastSeq: 0 };
+  for (let i = 0; i < items.length; i += WRITE_CHUNK_ROWS) {
+    const r = await write(items.slice(i, i + WRITE_CHUNK_ROWS));
+    for (const k of r.written) all.written.push(k);
+    for (const k of r.skipped) all.skipped.push(k);
+    for (const a of r.newAttributes) all.newAttributes.push(a);
+    all.txnTime ||= r.txnTime;
+    if (r.lastSeq) all.lastSeq = r.lastSeq;
+  }
+  return all;
+}
+
+/**
  * Checks a batch of records and returns them keyed; throws a 400 naming the first bad one.
  * The record objects are taken over (keys and time stamps are set on them, never deleted, so
  * they keep their fast shape).
@@ -67,10 +92,15 @@ function pick(record: RecordData, attributes: string[]): RecordData {
 }
 
 /**
- * insert, update or upsert prepared records; one transaction, one change-log entry per row (the
- * entries share a txn id). With `replace` an existing record is replaced whole (REST PUT) instead of merged.
+ * insert, update or upsert prepared records; one transaction per WRITE_CHUNK_ROWS rows, one
+ * change-log entry per row (the entries of a transaction share a txn id). With `replace` an
+ * existing record is replaced whole (REST PUT) instead of merged.
  */
-export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null, replace = false): Promise<WriteResult> {
+export function writeRecords(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null, replace = false): Promise<WriteResult> {
+  return inChunks(rows, (part) => writeChunk(deps, table, part, mode, user, replace));
+}
+
+async function writeChunk(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey, RecordData][], mode: Mode, user: string | null, replace: boolean): Promise<WriteResult> {
   const { engine, catalog, changelog } = deps;
   const def = table.def;
   const result = await engine.transaction((): WriteResult => {
@@ -126,8 +156,15 @@ export async function writeRecords(deps: WriteDeps, table: TableHandle, rows: [P
   return result;
 }
 
-/** Deletes keys; keeps a tombstone per deleted key so late older writes cannot resurrect it. */
-export async function deleteRecords(deps: WriteDeps, table: TableHandle, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
+/**
+ * Deletes keys (one transaction per WRITE_CHUNK_ROWS keys); keeps a tombstone per deleted key so
+ * late older writes cannot resurrect it.
+ */
+export function deleteRecords(deps: WriteDeps, table: TableHandle, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
+  return inChunks(keys, (part) => deleteChunk(deps, table, part, user));
+}
+
+async function deleteChunk(deps: WriteDeps, table: TableHandle, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
   const { engine, changelog } = deps;
   const def = table.def;
   const result = await engine.transaction((): WriteResult => {

@@ -77,11 +77,14 @@ export async function runUpdate(svc: SqlServices, st: UpdateStatement, params: r
   const rows = await collect(svc, st, params);
   const scope = new Scope([{ alias: st.table.alias, table: def.name, attributes: svc.catalog.attributeSet(def) }], params);
   const sets = st.set.map((s) => ({ column: s.column, f: scope.row(s.value) }));
-  const records = rows.map((t) => {
+  const slicer = new Slicer(svc.sliceMs);
+  const records: RecordData[] = [];
+  for (const t of rows) {
+    const p = slicer.tick(); if (p) await p;
     const rec: RecordData = { [def.hashAttribute]: t[0]![def.hashAttribute] };
     for (const s of sets) { const v = s.f(t); rec[s.column] = v === undefined ? null : v; }
-    return rec;
-  });
+    records.push(rec);
+  }
   if (!records.length) return { message: 'updated 0 of 0 records', update_hashes: [], skipped_hashes: [] };
   const r = await svc.records.update(def, records, svc.user.username);
   return { message: `updated ${r.written.length} of ${r.written.length + r.skipped.length} records`, update_hashes: r.written, skipped_hashes: r.skipped };

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Catalog } from '../../src/catalog/catalog.js';
+import { ChangeLog } from '../../src/changelog/changelog.js';
+import { Records } from '../../src/records/records.js';
+import { WRITE_CHUNK_ROWS } from '../../src/records/writes.js';
+import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
+
+const rows = (from: number, n: number, v = 'a') => Array.from({ length: n }, (_, i) => ({ id: from + i, v }));
+
+test('a write larger than WRITE_CHUNK_ROWS commits chunk by chunk, in order, and other writes commit between its chunks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-chunks-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = openLmdbEngine({ path: dir });
+  t.after(() => engine.close());
+  const changelog = new ChangeLog(engine, 'n1');
+  const records = new Records(engine, new Catalog(engine), changelog);
+  const big = records.createTable('dev', 'big', 'id');
+  const other = records.createTable('dev', 'other', 'id');
+  const n = 2 * WRITE_CHUNK_ROWS + 1;
+
+  // One key twice across a chunk boundary: the later row wins, as in one transaction.
+  const input = rows(1, n);
+  input[WRITE_CHUNK_ROWS + 5] = { id: 3, v: 'again' };
+  let bigDone = false;
+  const writing = records.upsert(big, input, 'u').then((r) => { bigDone = true; return r; });
+  await records.insert(other, rows(1, 1), 'u');
+  assert.equal(bigDone, false, 'a write queued after the big one started commits before it ends');
+  const r = await writing;
+  assert.equal(r.written.length, n);
+  assert.deepEqual(r.skipped, []);
+  assert.equal(records.get(big, 3)?.v, 'again');
+  assert.equal(records.table('dev', 'big').data.getCount(), n - 1);
+
+  // Three transactions in the log, in input order: each chunk's entries share its first seq.
+  const entries = [...changelog.readAfter('dev', 'big', 0)];
+  assert.equal(entries.length, n);
+  const txns = [...new Set(entries.map((e) => e.txn))];
+  assert.equal(txns.length, 3);
+  assert.deepEqual(entries.map((e) => e.key).slice(0, 3), [1, 2, 3]);
+  assert.equal(r.lastSeq, entries[entries.length - 1]!.seq);
+
+  // Updates and deletes chunk the same way; skipped keys are kept in order.
+  const updated = await records.update(big, [...rows(1, WRITE_CHUNK_ROWS + 10, 'b'), { id: 10 * n, v: 'missing' }], 'u');
+  // (the key replaced by the repeated 3 above was never written)
+  assert.equal(updated.written.length, WRITE_CHUNK_ROWS + 9);
+  assert.deepEqual(updated.skipped, [WRITE_CHUNK_ROWS + 6, 10 * n]);
+  const keys = [...Array.from({ length: WRITE_CHUNK_ROWS + 1 }, (_, i) => i + 1), 10 * n];
+  const deleted = await records.delete(big, keys, 'u');
+  assert.equal(deleted.written.length, WRITE_CHUNK_ROWS + 1);
+  assert.deepEqual(deleted.skipped, [10 * n]);
+  assert.equal(records.get(big, WRITE_CHUNK_ROWS + 2)?.v, 'b');
+  assert.equal(records.get(big, 1), undefined);
+});
+
+test('a write that fails validation writes nothing, whatever its size', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-chunks-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = openLmdbEngine({ path: dir });
+  t.after(() => engine.close());
+  const records = new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1'));
+  const big = records.createTable('dev', 'big', 'id');
+  const input: unknown[] = rows(1, 3 * WRITE_CHUNK_ROWS);
+  input.push({ id: { bad: true } });
+  await assert.rejects(async () => records.insert(big, input, 'u'), /primary key/);
+  assert.equal(records.table('dev', 'big').data.getCount(), 0);
+});
