@@ -13,6 +13,11 @@ export class TableHandle {
   readonly tombstones: KvStore<Tombstone>;
   readonly #engine: StorageEngine;
   readonly #indexes = new Map<string, KvStore<PrimaryKey>>();
+  /**
+   * Attributes whose index is being built (Records.ensureIndexed): writes keep it up to date, but
+   * it is not in def.indexed, so no reader uses it before the build finishes.
+   */
+  readonly #building = new Set<string>();
   #mayHaveTombstones: boolean | undefined;
   /** Upper bound of the numeric keys in the record and tombstone stores (undefined: not read yet). */
   #topNumber: number | undefined;
@@ -26,6 +31,31 @@ export class TableHandle {
     this.def = def;
     this.data = engine.openStore<StoredRecord>(`d:${def.id}`, { structures: true });
     this.tombstones = engine.openStore<Tombstone>(`t:${def.id}`);
+  }
+
+  /** The indexes every write keeps up to date: def.indexed and those being built. */
+  get maintained(): readonly string[] {
+    return this.#building.size === 0 ? this.def.indexed : [...new Set([...this.def.indexed, ...this.#building])];
+  }
+
+  isBuilding(attribute: string): boolean {
+    return this.#building.has(attribute);
+  }
+
+  /** Writes start keeping this attribute's index up to date (call inside a write transaction). */
+  startBuilding(attribute: string): void {
+    this.#building.add(attribute);
+  }
+
+  stopBuilding(attribute: string): void {
+    this.#building.delete(attribute);
+  }
+
+  /** Drops an attribute's index store (inside a write transaction) and forgets its handle. */
+  dropIndex(attribute: string): void {
+    this.index(attribute).drop();
+    this.#indexes.delete(attribute);
+    this.#building.delete(attribute);
   }
 
   /**
@@ -98,7 +128,8 @@ export class TableHandle {
 
   /** Keeps every index in step with a record change; call inside the write transaction. */
   updateIndexes(key: PrimaryKey, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): void {
-    for (const attr of this.def.indexed) {
+    const attrs = this.maintained;
+    for (const attr of attrs) {
       const oldV = before?.[attr], newV = after?.[attr];
       if (before && after && sameIndexValue(oldV, newV)) continue;
       const idx = this.index(attr);
@@ -109,7 +140,7 @@ export class TableHandle {
 
   /** Drops every store of the table; call inside a write transaction. */
   dropStores(): void {
-    for (const attr of this.def.indexed) this.index(attr).drop();
+    for (const attr of this.maintained) this.index(attr).drop();
     this.data.drop();
     this.tombstones.drop();
   }

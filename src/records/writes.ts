@@ -85,7 +85,7 @@ export function prepareRecords(table: TableHandle, records: unknown, mode: Mode)
   return out;
 }
 
-function pick(record: RecordData, attributes: string[]): RecordData {
+function pick(record: RecordData, attributes: readonly string[]): RecordData {
   const out: RecordData = {};
   for (const a of attributes) out[a] = record[a];
   return out;
@@ -110,7 +110,7 @@ async function writeChunk(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey
     const attrs = catalog.attributeSet(def);
     const newNames = new Set<string>();
     const origin = changelog.nodeName;
-    const indexed = def.indexed;
+    const indexed = table.maintained;
     // One pass per B-tree (records, then indexes, then the log): the pages a bulk write adds to
     // each store are allocated together, so a later scan of the table (or a sender reading the
     // log) touches runs of its own pages, and the kernel's fault-around (64 KB around each page
@@ -231,7 +231,7 @@ export function applyRemoteRecordInTxn(deps: WriteDeps, table: TableHandle, entr
  */
 export function finishRemoteWinsInTxn(changelog: ChangeLog, wins: RemoteWin[]): number[] {
   for (const { table, entry, before } of wins) {
-    if (table.def.indexed.length) table.updateIndexes(entry.key, before, entry.op === 'delete' || entry.record === null ? undefined : entry.record);
+    if (table.maintained.length) table.updateIndexes(entry.key, before, entry.op === 'delete' || entry.record === null ? undefined : entry.record);
   }
   const seqs: number[] = [];
   for (const { entry: e } of wins) seqs.push(changelog.append(e.database, e.table, e.hlc, e.origin, e.originSeq, e.op, e.key, e.record, e.user));

@@ -44,6 +44,8 @@ export interface KvStore<V = unknown> {
   getCount(options?: RangeOptions): number;
   /** Removes every entry and the store itself. Write inside a transaction only. */
   drop(): void;
+  /** Removes every entry, keeping the store. Write inside a transaction only. */
+  clear(): void;
 }
 
 export interface StoreOptions {

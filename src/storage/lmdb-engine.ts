@@ -59,7 +59,8 @@ export function openLmdbEngine(options: LmdbEngineOptions): StorageEngine {
         ...(opts.structures && !opts.dupSort ? { sharedStructuresKey: STRUCTURES_KEY } : {}),
       };
       const db = root.openDB(dbOptions as never) as unknown as Database<unknown, LmdbKey>;
-      const store = new LmdbStore<unknown>(name, db, Boolean(opts.structures && !opts.dupSort), Boolean(opts.dupSort));
+      // A dropped store is forgotten: opening the name again gets a new one, not the dropped handle.
+      const store = new LmdbStore<unknown>(name, db, Boolean(opts.structures && !opts.dupSort), Boolean(opts.dupSort), () => stores.delete(name));
       stores.set(name, store);
       return store as KvStore<V>;
     },
@@ -107,12 +108,14 @@ class LmdbStore<V> implements KvStore<V> {
   readonly #db: Database<unknown, LmdbKey>;
   readonly #hasStructures: boolean;
   readonly #dupSort: boolean;
+  readonly #forget: () => void;
 
-  constructor(name: string, db: Database<unknown, LmdbKey>, hasStructures: boolean, dupSort: boolean) {
+  constructor(name: string, db: Database<unknown, LmdbKey>, hasStructures: boolean, dupSort: boolean, forget: () => void) {
     this.name = name;
     this.#db = db;
     this.#hasStructures = hasStructures;
     this.#dupSort = dupSort;
+    this.#forget = forget;
   }
 
   /** lmdb refuses snapshot:false on dupSort stores; those iterate on a snapshot. */
@@ -181,6 +184,15 @@ class LmdbStore<V> implements KvStore<V> {
   drop(): void {
     try {
       this.#db.dropSync();
+    } catch (err) {
+      throw translate(err);
+    }
+    this.#forget();
+  }
+
+  clear(): void {
+    try {
+      this.#db.clearSync();
     } catch (err) {
       throw translate(err);
     }

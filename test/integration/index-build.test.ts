@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Catalog } from '../../src/catalog/catalog.js';
+import type { TableDef } from '../../src/catalog/catalog.js';
+import { ChangeLog } from '../../src/changelog/changelog.js';
+import { Records } from '../../src/records/records.js';
+import { WRITE_CHUNK_ROWS } from '../../src/records/writes.js';
+import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
+
+function open(path: string) {
+  const engine = openLmdbEngine({ path });
+  return { engine, records: new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1')) };
+}
+
+const N = 3 * WRITE_CHUNK_ROWS + 17;
+
+/** The index must hold exactly the (value, key) pairs of the records. */
+function assertIndexMatches(records: Records, def: TableDef, attribute: string) {
+  const expected = new Map<unknown, number[]>();
+  for (const r of records.recordsInRange(def)) {
+    if (r[attribute] === undefined || r[attribute] === null) continue;
+    const list = expected.get(r[attribute]) ?? [];
+    list.push(r.id as number);
+    expected.set(r[attribute], list);
+  }
+  const actual = new Map<unknown, number[]>();
+  for (const e of records.indexEntries(def, attribute)) {
+    const list = actual.get(e.value) ?? [];
+    list.push(e.key as number);
+    actual.set(e.value, list);
+  }
+  for (const list of [...expected.values(), ...actual.values()]) list.sort((a, b) => a - b);
+  assert.deepEqual(new Map([...actual].sort()), new Map([...expected].sort()));
+}
+
+async function filled(dir: string) {
+  const o = open(dir);
+  const def = o.records.createTable('dev', 't', 'id');
+  const rows = Array.from({ length: N }, (_, i) => (i % 11 === 0 ? { id: i } : { id: i, v: i % 7 }));
+  for (let i = 0; i < N; i += WRITE_CHUNK_ROWS) await o.records.insert(def, rows.slice(i, i + WRITE_CHUNK_ROWS), 'u');
+  return { ...o, def };
+}
+
+test('an index is built a chunk at a time; writes made meanwhile are in it, and readers use it only once complete', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { engine, records, def } = await filled(dir);
+  t.after(() => engine.close());
+
+  let built = false;
+  const build = records.ensureIndexed(def, ['v']).then(() => { built = true; });
+  const second = records.ensureIndexed(def, ['v']); // shares the build
+  // Writes on both sides of the build's position, queued while it runs.
+  await records.update(def, [{ id: 1, v: 100 }, { id: N - 1, v: 100 }, { id: 0, v: 5 }], 'u');
+  assert.equal(built, false, 'other writes commit between the build\'s transactions');
+  assert.equal(records.isIndexed(def, 'v'), false, 'no reader uses the index before it is complete');
+  await records.delete(def, [2, N - 2], 'u');
+  await records.insert(def, [{ id: N + 5, v: 3 }], 'u');
+  await records.upsert(def, [{ id: 3, other: 'no v' }, { id: N - 3 }], 'u');
+  await Promise.all([build, second]);
+  assert.equal(records.isIndexed(def, 'v'), true);
+  assertIndexMatches(records, def, 'v');
+  assert.deepEqual([...records.indexKeysFor(def, 'v', 100)].sort(), [1, N - 1].sort());
+  // And it stays right afterwards.
+  await records.update(def, [{ id: 1, v: 6 }], 'u');
+  assertIndexMatches(records, def, 'v');
+});
+
+test('a build cut short by a stop leaves the attribute unindexed, and the next build starts from an empty store', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await filled(dir);
+  const build = first.records.ensureIndexed(first.def, ['v']);
+  build.catch(() => undefined);
+  await first.records.update(first.def, [{ id: 1, v: 50 }], 'u'); // commits after the build's first chunk
+  await first.engine.close();
+  await assert.rejects(build);
+
+  const { engine, records } = open(dir);
+  t.after(() => engine.close());
+  const def = records.catalog.getTable('dev', 't');
+  assert.equal(records.isIndexed(def, 'v'), false);
+  // Changes the partial index never heard of.
+  await records.update(def, [{ id: 4, v: 99 }, { id: 5, v: 99 }], 'u');
+  await records.delete(def, [6], 'u');
+  await records.ensureIndexed(def, ['v']);
+  assertIndexMatches(records, def, 'v');
+});
+
+test('an attribute dropped, or a table dropped, during its index build ends the build cleanly', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { engine, records, def } = await filled(dir);
+  t.after(() => engine.close());
+  const build = records.ensureIndexed(def, ['v']);
+  await records.update(def, [{ id: 1, v: 8 }], 'u');
+  await records.dropAttribute(def, 'v');
+  await build;
+  assert.equal(records.isIndexed(def, 'v'), false);
+  assert.equal(records.catalog.attributeSet(def).has('v'), false);
+  // Added back and searched: a fresh, complete index.
+  await records.update(def, [{ id: 7, v: 1 }, { id: 8, v: 1 }], 'u');
+  await records.ensureIndexed(def, ['v']);
+  assertIndexMatches(records, def, 'v');
+
+  const build2 = records.ensureIndexed(def, ['missing_attr']);
+  await build2; // not an attribute of the table: nothing to build
+  const other = records.createTable('dev', 'u', 'id');
+  await records.insert(other, Array.from({ length: N }, (_, i) => ({ id: i, w: i % 3 })), 'u');
+  const build3 = records.ensureIndexed(other, ['w']);
+  await records.insert(records.catalog.getTable('dev', 't'), [{ id: 10 * N }], 'u');
+  await records.dropTable('dev', 'u');
+  await build3;
+  assert.equal(records.catalog.findTable('dev', 'u'), undefined);
+});
