@@ -244,7 +244,7 @@ export class Records {
     return this.handle(def).data.getCount();
   }
 
-  query(def: TableDef, q: QueryOptions): RecordData[] {
+  query(def: TableDef, q: QueryOptions): Promise<RecordData[]> {
     return runQuery(this.handle(def), q);
   }
 

@@ -7,6 +7,7 @@ import type { PrimaryKey, RecordData } from '../changelog/entry.js';
 import type { Key } from '../storage/engine.js';
 import { compareValues, matches, type Condition, type Group } from './conditions.js';
 import { indexKeyOf } from './index-keys.js';
+import { Slicer } from './slicer.js';
 import type { TableHandle } from './table-handle.js';
 
 export interface SortSpec {
@@ -31,14 +32,22 @@ export function indexableConditions(filter: Group | null): Condition[] {
     && (c.comparator !== 'equals' || indexKeyOf(c.value) !== undefined));
 }
 
-/** Runs a query; returns matching records (sorted and paged). */
-export function runQuery(table: TableHandle, q: QueryOptions): RecordData[] {
+/** Milliseconds a query reads before it gives the event loop back (as SQL's default sql.sliceMs). */
+const QUERY_SLICE_MS = 5;
+
+/**
+ * Runs a query; returns matching records (sorted and paged). A long read gives the event loop
+ * back every QUERY_SLICE_MS, so a search over a large table does not hold other requests.
+ */
+export async function runQuery(table: TableHandle, q: QueryOptions): Promise<RecordData[]> {
+  const slicer = new Slicer(QUERY_SLICE_MS);
   const offset = Math.max(0, q.offset ?? 0);
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
   const sorted = Boolean(q.sort && q.sort.length);
   const out: RecordData[] = [];
   let skipped = 0;
   for (const record of candidates(table, q.filter)) {
+    const pause = slicer.tick(); if (pause) await pause;
     if (q.filter && !matches(record, q.filter)) continue;
     if (!sorted) {
       if (skipped < offset) { skipped++; continue; }
@@ -64,7 +73,8 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
   const pick = usable.find((c) => c.comparator === 'equals' && (c.attribute === hash || table.def.indexed.includes(c.attribute)))
     ?? usable.find((c) => c.attribute === hash || table.def.indexed.includes(c.attribute));
   if (!pick) {
-    for (const { value } of table.data.getRange()) yield value[2];
+    // No snapshot: the read yields between slices, and holding one would keep LMDB from reusing pages.
+    for (const { value } of table.data.getRange({ snapshot: false })) yield value[2];
     return;
   }
   if (pick.attribute === hash) {
@@ -73,7 +83,7 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
       if (r) yield r[2];
       return;
     }
-    for (const { key, value } of table.data.getRange(rangeFor(pick))) {
+    for (const { key, value } of table.data.getRange({ ...rangeFor(pick), snapshot: false })) {
       if (beyond(key, pick)) break;
       yield value[2];
     }
@@ -93,7 +103,7 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
     for (const pk of idx.getValues(k)) yield* fetch(pk);
     return;
   }
-  for (const { key, value } of idx.getRange(rangeFor(pick))) {
+  for (const { key, value } of idx.getRange({ ...rangeFor(pick), snapshot: false })) {
     if (beyond(key, pick)) break;
     yield* fetch(value);
   }

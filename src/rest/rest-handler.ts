@@ -196,7 +196,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
     }
     const wanted = indexableConditions(filter).map((c) => c.attribute);
     if (wanted.length) await services.records.ensureIndexed(def, wanted);
-    return { records: services.records.query(def, { filter, sort: rq.sort, limit: rq.limit, offset: rq.offset }), select: rq.select };
+    return { records: await services.records.query(def, { filter, sort: rq.sort, limit: rq.limit, offset: rq.offset }), select: rq.select };
   };
 
   return (req, res) => {

@@ -14,7 +14,8 @@ import type { TableDef } from '../catalog/catalog.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
 import { equalityProbes } from './planner.js';
 import { describeAccess, hasDistinctAggregate, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
-import { checkHeld, Slicer, type SqlServices } from './run-context.js';
+import { Slicer } from '../records/slicer.js';
+import { checkHeld, type SqlServices } from './run-context.js';
 import { groupKey, isTrue, sortCompare } from './values.js';
 import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
 

@@ -10,7 +10,8 @@ import type { DeleteStatement, InsertStatement, SelectStatement, UpdateStatement
 import { Scope, type Row } from './compile.js';
 import { readPath } from './access.js';
 import { describeAccess, planSelect } from './select-plan.js';
-import { checkHeld, Slicer, type SqlServices } from './run-context.js';
+import { Slicer } from '../records/slicer.js';
+import { checkHeld, type SqlServices } from './run-context.js';
 import { isTrue } from './values.js';
 
 /** Writes into a missing table are 400s in HarperDB (as for the insert operation). */

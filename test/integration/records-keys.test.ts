@@ -66,8 +66,8 @@ test('appended keys (increasing numbers, per-table log positions) land in order 
   const a2 = records.catalog.getTable('dev', 'a'), b2 = records.catalog.getTable('dev', 'b');
   await records.insert(b2, [{ id: 50 }, { id: 40 }], 'u');
   await records.insert(a2, [{ id: 102 }], 'u');
-  assert.deepEqual(records.query(a2, { filter: null, sort: [] }).map((r) => r.id), [1, 11, 21, 100, 101, 102, 'name']);
-  assert.deepEqual(records.query(b2, { filter: null, sort: [] }).map((r) => r.id), [1, 2, 11, 12, 21, 22, 40, 50]);
+  assert.deepEqual((await records.query(a2, { filter: null, sort: [] })).map((r) => r.id), [1, 11, 21, 100, 101, 102, 'name']);
+  assert.deepEqual((await records.query(b2, { filter: null, sort: [] })).map((r) => r.id), [1, 2, 11, 12, 21, 22, 40, 50]);
   const seqs = (d: typeof a2) => [...records.changelog.readTable(d.database, d.name)].map((e) => [e.seq, e.key]);
   const logA = seqs(a2), logB = seqs(b2);
   assert.deepEqual(logA.map((e) => e[1]), [1, 11, 21, 'name', 100, 101, 102]);

@@ -105,3 +105,23 @@ test('tables declared with indexed attributes are indexed from the start', async
   const r = await s.op({ operation: 'search_by_value', database: 'dev', table: 'sensor', attribute: 'machine_id', value: 'm1', get_attributes: ['id'] });
   assert.deepEqual(ids(r.body), [1, 3]);
 });
+
+test('a large search result is sent a slice at a time with exactly the bytes of one JSON document', async () => {
+  await s.op({ operation: 'create_table', database: 'dev', table: 'many', primary_key: 'id' });
+  const n = 12_345; // more than the streaming threshold, not a multiple of the slice
+  const rows = Array.from({ length: n }, (_, i) => ({ id: i, label: `r"${i}\u00e9`, nested: { k: [i, null] } }));
+  for (let i = 0; i < n; i += 2000) await s.op({ operation: 'insert', database: 'dev', table: 'many', records: rows.slice(i, i + 2000) });
+  const res = await fetch(s.url, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('admin:secret-pw').toString('base64')}` },
+    body: JSON.stringify({ operation: 'search_by_value', database: 'dev', table: 'many', attribute: 'id', value: '*', get_attributes: ['id', 'label', 'nested'] }),
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  const text = await res.text();
+  assert.equal(text, JSON.stringify(rows));
+  // A result just above the threshold and one at it answer the same way.
+  for (const limit of [5000, 5001]) {
+    const r = await s.op({ operation: 'search_by_value', database: 'dev', table: 'many', attribute: 'id', value: '*', get_attributes: ['id'], limit });
+    assert.deepEqual(r.body, rows.slice(0, limit).map((x) => ({ id: x.id })));
+  }
+});

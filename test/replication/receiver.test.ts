@@ -20,12 +20,12 @@ test('receiver ignores a batch it has already applied (same batch delivered twic
   const first = await applyBatch(deps, header, batch);
   assert.deepEqual(first, { applied: 50, duplicates: 0, positioned: true });
   const logAfterFirst = changelog.lastSeq('d', 't');
-  const snapshot = records.query(records.catalog.getTable('d', 't'), { filter: null });
+  const snapshot = await records.query(records.catalog.getTable('d', 't'), { filter: null });
   const second = await applyBatch(deps, header, batch);
   assert.deepEqual(second, { applied: 0, duplicates: 50, positioned: true });
   assert.equal(changelog.lastSeq('d', 't'), logAfterFirst, 'nothing re-logged');
   assert.equal(records.count(records.catalog.getTable('d', 't')), 50);
-  assert.deepEqual(records.query(records.catalog.getTable('d', 't'), { filter: null }), snapshot);
+  assert.deepEqual(await records.query(records.catalog.getTable('d', 't'), { filter: null }), snapshot);
   assert.equal(n.replication.cursors.cursor('in:edge', 'd', 't')?.seq, 1050);
   assert.equal(n.replication.cursors.cursor('in:edge', 'd', 't')?.table, records.catalog.getTable('d', 't').id, 'the cursor names the table incarnation');
   assert.equal(n.replication.cursors.applied('edge', 'd', 't'), 50);
@@ -54,7 +54,7 @@ test('a table read while the first replicated batch after a restart commits does
   const applying = records.applyRemote(entries('edge', 2, 1).map((e) => ({ ...e, database: 'd', table: 't' })), () => 'id', () => { inTxn = true; });
   while (!inTxn) await new Promise((r) => setImmediate(r));
   // The transaction ran its callback (and may not have committed yet): a search must still work.
-  const ids = records.query(records.catalog.getTable('d', 't'), { filter: null }).map((r) => r.id);
+  const ids = (await records.query(records.catalog.getTable('d', 't'), { filter: null })).map((r) => r.id);
   assert.ok(ids.includes(1), JSON.stringify(ids));
   await applying;
   assert.equal(records.count(records.catalog.getTable('d', 't')), 2);

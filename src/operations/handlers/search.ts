@@ -4,6 +4,7 @@ import type { TableDef } from '../../catalog/catalog.js';
 import { invalid } from '../../errors/db-error.js';
 import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
 import { indexableConditions, type SortSpec } from '../../records/search.js';
+import { Slicer } from '../../records/slicer.js';
 import type { Body, OperationContext } from '../context.js';
 import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
@@ -64,8 +65,15 @@ async function runSearch(body: Body, ctx: OperationContext, filter: Group | null
   const offset = optionalInt(body, 'offset');
   const wanted = indexableConditions(filter).map((c) => c.attribute);
   if (wanted.length) await ctx.records.ensureIndexed(def, wanted);
-  const rows = ctx.records.query(def, { filter, sort, limit, offset });
-  return attrs ? rows.map((r) => project(r, attrs)) : rows;
+  const rows = await ctx.records.query(def, { filter, sort, limit, offset });
+  if (!attrs) return rows;
+  const slicer = new Slicer(5);
+  const out: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    const pause = slicer.tick(); if (pause) await pause;
+    out.push(project(r, attrs));
+  }
+  return out;
 }
 
 function searchByValue(body: Body, ctx: OperationContext) {

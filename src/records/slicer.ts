@@ -1,0 +1,37 @@
+/**
+ * Time slicing for long loops on the main thread (SQL statements, large searches): count rows,
+ * and once a slice of time is used up, give the event loop back before going on.
+ */
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Counts the rows a loop touches and yields to the event loop once a slice is used up. */
+export class Slicer {
+  readonly #sliceMs: number;
+  #start = performance.now();
+  #n = 0;
+  /** How many times the loop gave the event loop back (tests and EXPLAIN ANALYZE-style figures). */
+  yields = 0;
+
+  constructor(sliceMs: number) {
+    this.#sliceMs = sliceMs;
+  }
+
+  /** Call once per batch of n rows (n may be 0); await only when it returns a promise. */
+  tickMany(n: number): Promise<void> | undefined {
+    this.#n += n;
+    if (this.#n < 256 && n > 0) return undefined;
+    this.#n = 0;
+    if (performance.now() - this.#start < this.#sliceMs) return undefined;
+    this.yields++;
+    return yieldNow().then(() => { this.#start = performance.now(); });
+  }
+
+  /** Call once per row; await only when it returns a promise (every 256 rows at most). */
+  tick(): Promise<void> | undefined {
+    if ((++this.#n & 255) !== 0) return undefined;
+    if (performance.now() - this.#start < this.#sliceMs) return undefined;
+    this.yields++;
+    return yieldNow().then(() => { this.#start = performance.now(); });
+  }
+}
+
