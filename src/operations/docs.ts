@@ -8,7 +8,7 @@ import { CATALOGUE, type CatalogueEntry } from './catalogue.js';
 const NOTES = [
   '`create_schema`/`create_database` and `drop_schema`/`drop_database` answer in HarperDB 4.x\'s "database" words for both names.',
   'Names of databases and tables follow HarperDB\'s rule (printable ASCII without backticks and forward slashes, up to 250 characters); numeric `schema`/`table` values are coerced to strings.',
-  '`read_audit_log` and `read_transaction_log` return one entry per write transaction (a request of up to 2,000 records; a larger one is several). Rows that arrived by replication are logged one entry per row on the receiving node.',
+  '`read_audit_log` and `read_transaction_log` return one entry per write transaction (a request of up to 5,000 records; a larger one is several). Rows that arrived by replication are logged one entry per row on the receiving node.',
   '`read_audit_log` and `read_transaction_log` return at most 10,000 transactions unless `limit` asks for more.',
   '`read_audit_log` update entries carry the records after the write; FerryDB does not keep `original_records`.',
   '`read_transaction_log` starts with a `define_schema` entry for the table (its creation time, primary key and attributes), then 4.x entries `{operation, user, timestamp, records}` plus `hash_values`; delete entries list the deleted keys as records.',
