@@ -156,8 +156,11 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     config, services, registry, generatedAdminPassword,
     async listen() {
       const net = config.operationsApi.network;
-      // A purge of dropped tables' change logs cut short by a stop continues.
+      // A purge of dropped tables' change logs, or a dropped attribute's removal, cut short by a stop continues.
       void changelog.purgeDropped();
+      records.resumePending().catch((err: unknown) => {
+        if ((err as { code?: string }).code !== 'UNAVAILABLE') logger.error({ err }, 'finishing a dropped attribute\'s removal failed; it is tried again at the next start');
+      });
       server = createOperationsServer({
         registry, services, studio, logger,
         cors: { enabled: net.cors, accessList: net.corsAccessList },

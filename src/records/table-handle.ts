@@ -33,6 +33,24 @@ export class TableHandle {
     this.tombstones = engine.openStore<Tombstone>(`t:${def.id}`);
   }
 
+  /**
+   * Dropped attributes still being removed from the records (Records.dropAttribute): attribute ->
+   * the drop's clock reading. A write merging into an older record leaves them out.
+   */
+  readonly stripping = new Map<string, number>();
+
+  /** The stored record of a merge, without attributes dropped after it was written. */
+  withoutDropped(stored: StoredRecord): RecordData {
+    let record = stored[2];
+    for (const [attribute, hlc] of this.stripping) {
+      if (stored[0] < hlc && attribute in record) {
+        const { [attribute]: _dropped, ...rest } = record;
+        record = rest;
+      }
+    }
+    return record;
+  }
+
   /** The indexes every write keeps up to date: def.indexed and those being built. */
   get maintained(): readonly string[] {
     return this.#building.size === 0 ? this.def.indexed : [...new Set([...this.def.indexed, ...this.#building])];
