@@ -6,12 +6,12 @@ import { parseArgs } from 'node:util';
 import { runApplyBench } from './apply-cost.js';
 import { runAuthBench } from './auth.js';
 import { runCompare } from './compare.js';
-import { runDropBench } from './drop.js';
 import { runIngestBench } from './ingest.js';
 import { runNodeBench } from './node.js';
 import { runReplicationBench } from './replication.js';
 import { runSinkBench } from './sink.js';
 import { runSqlBench } from './sql.js';
+import { runStallsBench } from './stalls.js';
 import { runStartBench } from './start.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
@@ -31,8 +31,9 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   compare: () => runCompare({ rounds: runs, records: quick ? 20_000 : 100_000, clients: 16, durationS: quick ? 3 : 10 }),
   // start-to-ready, empty and with 10 million rows (issue 14 target 4)
   start: () => runStartBench({ runs, rows: quick ? 200_000 : 10_000_000 }),
-  // drop_table of a big table: its answer time and other requests' worst latency meanwhile
-  drop: () => runDropBench({ rows: quick ? 100_000 : 1_000_000, runs }),
+  // long operations on a big table (drop_table, drop_attribute, SQL UPDATE/DELETE, index build, a full search):
+  // how long each took and other requests' worst latency meanwhile
+  stalls: () => runStallsBench({ rows: quick ? 50_000 : 300_000, runs }),
   sql: () => runSqlBench({ rows: quick ? 100_000 : 1_000_000, clients: 16, durationMs: quick ? 3000 : 10_000, runs }),
 };
 
