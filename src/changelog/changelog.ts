@@ -17,6 +17,9 @@ const DROPPED = 'dropped';
 /** Entries of a dropped table removed per transaction (about 8 ms of the event loop each). */
 const PURGE_CHUNK = 5000;
 
+/** A table's key in this module's maps. */
+const tableKey = (database: string, table: string) => `${database}\u0000${table}`;
+
 /** Per-table figures behind O(log n) counts: entries ever appended and entries trimmed (a prefix). */
 interface TableCount {
   database: string;
@@ -61,7 +64,7 @@ export class ChangeLog {
   /** Tables whose entries could not be appended (a later table sorts after them in the log). */
   readonly #noAppend = new Set<string>();
   /**
-   * Tables dropped while they had entries: `${database}\0${table}` -> the position through which
+   * Tables dropped while they had entries: tableKey(database, table) -> the position through which
    * the log may still hold entries of the dropped incarnation(s). Every read of the table starts
    * above it, so a table created again under the same name never sees them, and purgeDropped()
    * removes them in small transactions (a drop does not stop the node for a 10M-row log).
@@ -90,7 +93,7 @@ export class ChangeLog {
     const id = meta.get('logId');
     this.logId = typeof id === 'string' ? id : randomUUID();
     if (id !== this.logId) engine.transactionSync(() => meta.put('logId', this.logId));
-    for (const [database, table, through] of this.#droppedList()) this.#dropped.set(`${database}\0${table}`, through);
+    for (const [database, table, through] of this.#droppedList()) this.#dropped.set(tableKey(database, table), through);
   }
 
   #droppedList(): [string, string, number][] {
@@ -100,7 +103,7 @@ export class ChangeLog {
 
   /** Entries of a table at or below this position belong to a dropped incarnation (0: none). */
   #floor(database: string, table: string): number {
-    return this.#dropped.size === 0 ? 0 : (this.#dropped.get(`${database}\0${table}`) ?? 0);
+    return this.#dropped.size === 0 ? 0 : (this.#dropped.get(tableKey(database, table)) ?? 0);
   }
 
   /**
@@ -112,20 +115,25 @@ export class ChangeLog {
   forgetTableInTxn(database: string, table: string): void {
     const last = this.lastSeq(database, table);
     if (last > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], last);
+    this.#forgetCounts(database, table);
+    if (!last) return;
+    // Every entry of the table has a position at or below the newest handed out.
+    this.#dropped.set(tableKey(database, table), this.#seq);
+    const list = this.#droppedList().filter(([d, t]) => d !== database || t !== table);
+    list.push([database, table, this.#seq]);
+    (this.#meta as KvStore<unknown>).put(DROPPED, list);
+  }
+
+  /** Forgets a table's counters and checkpoints (a drop, or everything trimmed); inside a transaction. */
+  #forgetCounts(database: string, table: string): void {
     for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
     this.#meta.remove(['appended', database, table]);
     this.#meta.remove(['trimmedCount', database, table]);
-    const k = `${database}\u0000${table}`;
+    const k = tableKey(database, table);
     const c = this.#counts.get(k);
     this.#counts.delete(k);
     if (c) this.#dirty = this.#dirty.filter((d) => d !== c);
     if (this.#last === c) this.#last = null;
-    if (!last) return;
-    // Every entry of the table has a position at or below the newest handed out.
-    this.#dropped.set(k, this.#seq);
-    const list = this.#droppedList().filter(([d, t]) => d !== database || t !== table);
-    list.push([database, table, this.#seq]);
-    (this.#meta as KvStore<unknown>).put(DROPPED, list);
   }
 
   /**
@@ -152,7 +160,7 @@ export class ChangeLog {
             const rest = list.filter(([d, t, s]) => d !== database || t !== table || s !== through);
             (this.#meta as KvStore<unknown>).put(DROPPED, rest);
             if (rest.length === list.length) return;
-            const k = `${database}\u0000${table}`;
+            const k = tableKey(database, table);
             if (this.#dropped.get(k) === through) this.#dropped.delete(k);
           });
         }
@@ -196,9 +204,9 @@ export class ChangeLog {
     if (txn) v[7] = txn;
     else if (v.length > 7) v.length = 7;
     // seq grows, so the entry sorts last unless another table's entries sort after this table's
-    if (this.#noAppend.size === 0 || !this.#noAppend.has(`${database}\0${table}`)) {
+    if (this.#noAppend.size === 0 || !this.#noAppend.has(tableKey(database, table))) {
       if (this.#log.append(k, v)) { v[5] = null; return seq; }
-      this.#noAppend.add(`${database}\0${table}`);
+      this.#noAppend.add(tableKey(database, table));
     }
     this.#log.put(k, v);
     v[5] = null; // keep no reference to the record
@@ -207,7 +215,7 @@ export class ChangeLog {
 
   /** The table's counters, loaded once (an older log without them is counted once). */
   #count(database: string, table: string): TableCount {
-    const k = `${database}\u0000${table}`;
+    const k = tableKey(database, table);
     let c = this.#counts.get(k);
     if (!c) {
       const appended = this.#meta.get(['appended', database, table]);
@@ -343,12 +351,7 @@ export class ChangeLog {
     // consumers other than peers (sinks) can tell a forced trim from a normal one.
     if (removed && lastRemoved > this.trimmedThrough(database, table)) this.#meta.put(['trimmed', database, table], lastRemoved);
     if (seq >= MAX_SEQ) {
-      for (const key of this.#ordinals.getKeys({ start: [database, table, 0], end: [database, table, MAX_SEQ], snapshot: false })) this.#ordinals.remove(key);
-      this.#meta.remove(['appended', database, table]);
-      this.#meta.remove(['trimmedCount', database, table]);
-      this.#counts.delete(`${database}\u0000${table}`);
-      this.#dirty = this.#dirty.filter((d) => d !== c);
-      if (this.#last === c) this.#last = null;
+      this.#forgetCounts(database, table);
       return removed;
     }
     if (removed) {

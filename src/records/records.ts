@@ -12,6 +12,7 @@ import type { KvStore, StorageEngine } from '../storage/engine.js';
 import { indexKeysOf, type IndexKey } from './index-keys.js';
 import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordBatches, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { runQuery, type QueryOptions } from './search.js';
+import type { StoredRecord } from './stored.js';
 import { TableHandle } from './table-handle.js';
 import { WRITE_CHUNK_ROWS, applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, writeRecords, type RemoteWin, type WriteDeps, type WriteResult } from './writes.js';
 
@@ -139,41 +140,32 @@ export class Records {
 
   async #strip(tableId: string, mark: PendingStrip): Promise<void> {
     const { attribute, hlc } = mark;
+    const key = ['strip', tableId, attribute];
+    const live = () => this.catalog.findTable(mark.database, mark.table)?.id === tableId;
     const start = this.catalog.findTable(mark.database, mark.table);
-    const h = start?.id === tableId ? this.handle(start) : undefined;
-    if (h && (h.stripping.get(attribute) ?? 0) < hlc) h.stripping.set(attribute, hlc);
-    try {
-      await this.#stripChunks(tableId, mark);
-    } finally {
-      if (h?.stripping.get(attribute) === hlc) h.stripping.delete(attribute);
+    if (!start || start.id !== tableId) {
+      // The table was dropped: nothing left to rewrite.
+      await this.engine.transaction(() => { if (this.#pending.get(key)?.hlc === hlc) this.#pending.remove(key); });
+      return;
     }
-  }
-
-  async #stripChunks(tableId: string, mark: PendingStrip): Promise<void> {
-    const { attribute, hlc } = mark;
-    let after: PrimaryKey | undefined;
-    for (let more = true; more;) {
-      more = await this.engine.transaction((): boolean => {
-        const def = this.catalog.findTable(mark.database, mark.table);
-        const current = this.#pending.get(['strip', tableId, attribute]);
-        if (!def || def.id !== tableId || !current || current.hlc !== hlc) {
-          // The table was dropped (or the drop was made again, and that one finishes it).
-          if (current && current.hlc === hlc) this.#pending.remove(['strip', tableId, attribute]);
-          return false;
+    const h = this.handle(start);
+    if ((h.stripping.get(attribute) ?? 0) < hlc) h.stripping.set(attribute, hlc);
+    try {
+      await this.#inChunks(h, () => {
+        const current = this.#pending.get(key);
+        if (!live() || current?.hlc !== hlc) {
+          // Dropped meanwhile (or the attribute was dropped again, and that drop finishes the work).
+          if (current?.hlc === hlc) this.#pending.remove(key);
+          return null;
         }
-        const h = this.handle(def);
-        let n = 0;
-        for (const { key, value } of h.data.getRange(after === undefined ? { snapshot: false } : { start: after, snapshot: false })) {
-          if (key === after) continue;
-          if (n++ >= WRITE_CHUNK_ROWS) return true;
-          after = key as PrimaryKey;
-          if (value[0] >= hlc || !(attribute in value[2])) continue;
-          const { [attribute]: _removed, ...rest } = value[2];
-          h.data.put(key, [value[0], value[1], rest]);
-        }
-        this.#pending.remove(['strip', tableId, attribute]);
-        return false;
-      });
+        return (k, stored) => {
+          if (stored[0] >= hlc || !(attribute in stored[2])) return;
+          const { [attribute]: _removed, ...rest } = stored[2];
+          h.data.put(k, [stored[0], stored[1], rest]);
+        };
+      }, () => this.#pending.remove(key));
+    } finally {
+      if (h.stripping.get(attribute) === hlc) h.stripping.delete(attribute);
     }
   }
 
@@ -212,25 +204,38 @@ export class Records {
         if (!live()) return;
         for (const a of attributes) { h.index(a).clear(); h.startBuilding(a); }
       });
-      let after: PrimaryKey | undefined;
-      for (let more = true; more;) {
-        more = await this.engine.transaction((): boolean => {
-          if (!live()) return false;
-          const attrs = attributes.filter((a) => h.isBuilding(a));
-          if (!attrs.length) return false; // dropped meanwhile
-          let n = 0;
-          for (const { key, value } of h.data.getRange(after === undefined ? { snapshot: false } : { start: after, snapshot: false })) {
-            if (key === after) continue;
-            if (n++ >= WRITE_CHUNK_ROWS) return true;
-            for (const a of attrs) for (const k of indexKeysOf(value[2][a])) h.index(a).put(k, key as PrimaryKey);
-            after = key as PrimaryKey;
-          }
-          for (const a of attrs) { this.catalog.markIndexedInTxn(def, a); h.stopBuilding(a); }
-          return false;
-        });
-      }
+      let attrs: string[] = [];
+      await this.#inChunks(h, () => {
+        attrs = attributes.filter((a) => h.isBuilding(a)); // not those dropped meanwhile
+        if (!live() || !attrs.length) return null;
+        return (key, stored) => { for (const a of attrs) for (const k of indexKeysOf(stored[2][a])) h.index(a).put(k, key); };
+      }, () => { for (const a of attrs) { this.catalog.markIndexedInTxn(def, a); h.stopBuilding(a); } });
     } finally {
       for (const a of attributes) h.stopBuilding(a);
+    }
+  }
+
+  /**
+   * Visits a table's records in key order, WRITE_CHUNK_ROWS per write transaction, so a pass over
+   * a large table never holds the event loop for long. `chunk` runs first in each transaction and
+   * gives that transaction's visitor, or null to stop; `finish` runs in the one that saw the last record.
+   */
+  async #inChunks(h: TableHandle, chunk: () => ((key: PrimaryKey, stored: StoredRecord) => void) | null, finish: () => void): Promise<void> {
+    let after: PrimaryKey | undefined;
+    for (let more = true; more;) {
+      more = await this.engine.transaction((): boolean => {
+        const visit = chunk();
+        if (!visit) return false;
+        let n = 0;
+        for (const { key, value } of h.data.getRange(after === undefined ? { snapshot: false } : { start: after, snapshot: false })) {
+          if (key === after) continue;
+          if (n++ >= WRITE_CHUNK_ROWS) return true;
+          after = key as PrimaryKey;
+          visit(after, value);
+        }
+        finish();
+        return false;
+      });
     }
   }
 

@@ -33,7 +33,7 @@ export function indexableConditions(filter: Group | null): Condition[] {
 }
 
 /** Milliseconds a query reads before it gives the event loop back (as SQL's default sql.sliceMs). */
-const QUERY_SLICE_MS = 5;
+export const QUERY_SLICE_MS = 5;
 
 /**
  * Runs a query; returns matching records (sorted and paged). A long read gives the event loop

@@ -3,7 +3,7 @@ import { AccessCheck, forbidden, readableAttributes } from '../../auth/permissio
 import type { TableDef } from '../../catalog/catalog.js';
 import { invalid } from '../../errors/db-error.js';
 import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
-import { indexableConditions, type SortSpec } from '../../records/search.js';
+import { indexableConditions, QUERY_SLICE_MS, type SortSpec } from '../../records/search.js';
 import { Slicer } from '../../records/slicer.js';
 import type { Body, OperationContext } from '../context.js';
 import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString, tableOf } from '../fields.js';
@@ -67,7 +67,7 @@ async function runSearch(body: Body, ctx: OperationContext, filter: Group | null
   if (wanted.length) await ctx.records.ensureIndexed(def, wanted);
   const rows = await ctx.records.query(def, { filter, sort, limit, offset });
   if (!attrs) return rows;
-  const slicer = new Slicer(5);
+  const slicer = new Slicer(QUERY_SLICE_MS);
   const out: Record<string, unknown>[] = [];
   for (const r of rows) {
     const pause = slicer.tick(); if (pause) await pause;
