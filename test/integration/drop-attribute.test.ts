@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Catalog } from '../../src/catalog/catalog.js';
-import { ChangeLog } from '../../src/changelog/changelog.js';
+import { openRecords, tempDir } from '../helpers/local-records.js';
 import { Records } from '../../src/records/records.js';
 import { WRITE_CHUNK_ROWS } from '../../src/records/writes.js';
-import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
-
-function open(path: string) {
-  const engine = openLmdbEngine({ path });
-  return { engine, records: new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1')) };
-}
 
 const N = 2 * WRITE_CHUNK_ROWS + 33;
 
 async function filled(dir: string) {
-  const o = open(dir);
+  const o = openRecords(dir);
   const def = o.records.createTable('dev', 't', 'id', ['x']);
   const rows = Array.from({ length: N }, (_, i) => ({ id: i, x: i % 5, keep: i }));
   for (let i = 0; i < N; i += WRITE_CHUNK_ROWS) await o.records.insert(def, rows.slice(i, i + WRITE_CHUNK_ROWS), 'u');
@@ -27,8 +17,7 @@ async function filled(dir: string) {
 const withX = (records: Records, def: ReturnType<Records['catalog']['getTable']>) => [...records.recordsInRange(def)].filter((r) => 'x' in r).map((r) => r.id);
 
 test('drop_attribute rewrites the records a chunk at a time; writes made meanwhile neither keep the old value nor lose a new one', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-dropattr-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'dropattr');
   const { engine, records, def } = await filled(dir);
   t.after(() => engine.close());
   let done = false;
@@ -49,8 +38,7 @@ test('drop_attribute rewrites the records a chunk at a time; writes made meanwhi
 });
 
 test('a drop_attribute cut short by a stop is finished at the next start', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-dropattr-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'dropattr');
   const first = await filled(dir);
   const dropping = first.records.dropAttribute(first.def, 'x');
   dropping.catch(() => undefined);
@@ -58,7 +46,7 @@ test('a drop_attribute cut short by a stop is finished at the next start', async
   await first.engine.close();
   await assert.rejects(dropping);
 
-  const { engine, records } = open(dir);
+  const { engine, records } = openRecords(dir);
   t.after(() => engine.close());
   const def = records.catalog.getTable('dev', 't');
   assert.equal(records.catalog.attributeSet(def).has('x'), false, 'the definition lost it in the first transaction');

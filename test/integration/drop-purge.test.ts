@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Catalog } from '../../src/catalog/catalog.js';
+import { openRecords, tempDir } from '../helpers/local-records.js';
 import { ChangeLog } from '../../src/changelog/changelog.js';
-import { Records } from '../../src/records/records.js';
-import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
-
-function open(path: string) {
-  const engine = openLmdbEngine({ path });
-  const changelog = new ChangeLog(engine, 'n1');
-  return { engine, changelog, records: new Records(engine, new Catalog(engine), changelog) };
-}
 
 const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i, v: `r${from + i}` }));
 const keysAfter = (log: ChangeLog, db: string, table: string) => [...log.readAfter(db, table, 0)].map((e) => e.key);
 
 async function filled(dir: string) {
-  const o = open(dir);
+  const o = openRecords(dir);
   // 'a' sorts before 't' and 'z' after it in the log: neither may lose an entry to the purge.
   for (const name of ['a', 't', 'z']) o.records.createTable('dev', name, 'id');
   await o.records.insert(o.records.catalog.getTable('dev', 'a'), rows(1, 10), 'u');
@@ -29,8 +18,7 @@ async function filled(dir: string) {
 }
 
 test('a dropped table\'s change log is removed after the drop in small transactions; the table created again sees only its own entries', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-droplog-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'droplog');
   const { engine, changelog, records } = await filled(dir);
   const oldLast = changelog.lastSeq('dev', 't');
   await records.dropTable('dev', 't');
@@ -62,21 +50,20 @@ test('a dropped table\'s change log is removed after the drop in small transacti
   await engine.close();
 
   // After a restart, the counts and entries are the same.
-  const o2 = open(dir);
+  const o2 = openRecords(dir);
   assert.deepEqual(keysAfter(o2.changelog, 'dev', 't'), [500_001, 500_002]);
   assert.equal(o2.changelog.countAfter('dev', 't', 0), 2);
   await o2.engine.close();
 });
 
 test('a purge cut short by a stop continues after the restart, and the old entries stay hidden meanwhile', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-droplog-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'droplog');
   const { engine, changelog, records } = await filled(dir);
   await records.dropTable('dev', 't');
   await changelog.stopPurge(); // after its first transaction at most
   await engine.close();
 
-  const o = open(dir);
+  const o = openRecords(dir);
   assert.deepEqual(keysAfter(o.changelog, 'dev', 't'), [], 'nothing of the dropped table is visible after the restart');
   assert.equal(o.changelog.countAfter('dev', 't', 0), 0);
   assert.equal(o.changelog.lastSeq('dev', 't'), 0);
@@ -87,15 +74,14 @@ test('a purge cut short by a stop continues after the restart, and the old entri
   await o.changelog.purgeDropped();
   await o.engine.close();
 
-  const o2 = open(dir);
+  const o2 = openRecords(dir);
   assert.deepEqual(keysAfter(o2.changelog, 'dev', 't'), [1, 2], 'no entry of the dropped incarnation is left');
   assert.equal(keysAfter(o2.changelog, 'dev', 'z').length, 10);
   await o2.engine.close();
 });
 
 test('dropping the same name again before the first purge ends, and dropping a database, leave no old entry behind', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-droplog-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'droplog');
   const { engine, changelog, records } = await filled(dir);
   await records.dropTable('dev', 't');
   const second = records.createTable('dev', 't', 'id');

@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Catalog } from '../../src/catalog/catalog.js';
+import { openRecords, tempDir } from '../helpers/local-records.js';
 import type { TableDef } from '../../src/catalog/catalog.js';
-import { ChangeLog } from '../../src/changelog/changelog.js';
 import { Records } from '../../src/records/records.js';
 import { WRITE_CHUNK_ROWS } from '../../src/records/writes.js';
-import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
-
-function open(path: string) {
-  const engine = openLmdbEngine({ path });
-  return { engine, records: new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1')) };
-}
 
 const N = 3 * WRITE_CHUNK_ROWS + 17;
 
@@ -37,7 +27,7 @@ function assertIndexMatches(records: Records, def: TableDef, attribute: string) 
 }
 
 async function filled(dir: string) {
-  const o = open(dir);
+  const o = openRecords(dir);
   const def = o.records.createTable('dev', 't', 'id');
   const rows = Array.from({ length: N }, (_, i) => (i % 11 === 0 ? { id: i } : { id: i, v: i % 7 }));
   for (let i = 0; i < N; i += WRITE_CHUNK_ROWS) await o.records.insert(def, rows.slice(i, i + WRITE_CHUNK_ROWS), 'u');
@@ -45,8 +35,7 @@ async function filled(dir: string) {
 }
 
 test('an index is built a chunk at a time; writes made meanwhile are in it, and readers use it only once complete', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'index');
   const { engine, records, def } = await filled(dir);
   t.after(() => engine.close());
 
@@ -70,8 +59,7 @@ test('an index is built a chunk at a time; writes made meanwhile are in it, and 
 });
 
 test('a build cut short by a stop leaves the attribute unindexed, and the next build starts from an empty store', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'index');
   const first = await filled(dir);
   const build = first.records.ensureIndexed(first.def, ['v']);
   build.catch(() => undefined);
@@ -79,7 +67,7 @@ test('a build cut short by a stop leaves the attribute unindexed, and the next b
   await first.engine.close();
   await assert.rejects(build);
 
-  const { engine, records } = open(dir);
+  const { engine, records } = openRecords(dir);
   t.after(() => engine.close());
   const def = records.catalog.getTable('dev', 't');
   assert.equal(records.isIndexed(def, 'v'), false);
@@ -91,8 +79,7 @@ test('a build cut short by a stop leaves the attribute unindexed, and the next b
 });
 
 test('an attribute dropped, or a table dropped, during its index build ends the build cleanly', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-index-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'index');
   const { engine, records, def } = await filled(dir);
   t.after(() => engine.close());
   const build = records.ensureIndexed(def, ['v']);

@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Catalog } from '../../src/catalog/catalog.js';
-import { ChangeLog } from '../../src/changelog/changelog.js';
-import { Records } from '../../src/records/records.js';
-import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
-
-function open(path: string) {
-  const engine = openLmdbEngine({ path });
-  return { engine, records: new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1')) };
-}
+import { openRecords, tempDir } from '../helpers/local-records.js';
 
 test('the increasing-key fast path never lets an insert overwrite a stored key, across restarts and tombstones', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-keys-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  let { engine, records } = open(dir);
+  const dir = tempDir(t, 'keys');
+  let { engine, records } = openRecords(dir);
   const def = records.createTable('dev', 't', 'id');
   await records.insert(def, [{ id: 5 }, { id: 'z' }, { id: 2 }], 'u');
   assert.deepEqual((await records.insert(def, [{ id: 5, v: 'again' }, { id: 6 }], 'u')).skipped, [5]);
   await records.delete(def, [6], 'u');
   await engine.close();
 
-  ({ engine, records } = open(dir));
+  ({ engine, records } = openRecords(dir));
   const t2 = records.catalog.getTable('dev', 't');
   // 6 is a tombstone now and 5 a record: both are below the recomputed top key
   assert.deepEqual((await records.insert(t2, [{ id: 5, v: 'x' }, { id: 7 }], 'u')).skipped, [5]);
@@ -39,9 +27,8 @@ test('the increasing-key fast path never lets an insert overwrite a stored key, 
 });
 
 test('appended keys (increasing numbers, per-table log positions) land in order next to put ones, across restarts', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-append-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  let { engine, records } = open(dir);
+  const dir = tempDir(t, 'keys');
+  let { engine, records } = openRecords(dir);
   // the store-level contract: an out-of-order or existing key is refused and nothing changes
   const raw = engine.openStore<{ v: number }>('raw', { structures: true });
   await engine.transaction(() => {
@@ -62,7 +49,7 @@ test('appended keys (increasing numbers, per-table log positions) land in order 
   await records.insert(a, [{ id: 'name' }, { id: 100 }, { id: 101 }], 'u');
   await engine.close();
 
-  ({ engine, records } = open(dir));
+  ({ engine, records } = openRecords(dir));
   const a2 = records.catalog.getTable('dev', 'a'), b2 = records.catalog.getTable('dev', 'b');
   await records.insert(b2, [{ id: 50 }, { id: 40 }], 'u');
   await records.insert(a2, [{ id: 102 }], 'u');

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { Catalog } from '../../src/catalog/catalog.js';
-import { ChangeLog } from '../../src/changelog/changelog.js';
-import { Records } from '../../src/records/records.js';
+import { openRecords, tempDir } from '../helpers/local-records.js';
 import { WRITE_CHUNK_ROWS } from '../../src/records/writes.js';
-import { openLmdbEngine } from '../../src/storage/lmdb-engine.js';
 
 const rows = (from: number, n: number, v = 'a') => Array.from({ length: n }, (_, i) => ({ id: from + i, v }));
 
 test('a write larger than WRITE_CHUNK_ROWS commits chunk by chunk, in order, and other writes commit between its chunks', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-chunks-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const engine = openLmdbEngine({ path: dir });
+  const dir = tempDir(t, 'chunks');
+  const { engine, changelog, records } = openRecords(dir);
   t.after(() => engine.close());
-  const changelog = new ChangeLog(engine, 'n1');
-  const records = new Records(engine, new Catalog(engine), changelog);
   const big = records.createTable('dev', 'big', 'id');
   const other = records.createTable('dev', 'other', 'id');
   const n = 2 * WRITE_CHUNK_ROWS + 1;
@@ -57,11 +48,9 @@ test('a write larger than WRITE_CHUNK_ROWS commits chunk by chunk, in order, and
 });
 
 test('a write that fails validation writes nothing, whatever its size', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrydb-chunks-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const engine = openLmdbEngine({ path: dir });
+  const dir = tempDir(t, 'chunks');
+  const { engine, records } = openRecords(dir);
   t.after(() => engine.close());
-  const records = new Records(engine, new Catalog(engine), new ChangeLog(engine, 'n1'));
   const big = records.createTable('dev', 'big', 'id');
   const input: unknown[] = rows(1, 3 * WRITE_CHUNK_ROWS);
   input.push({ id: { bad: true } });
