@@ -9,6 +9,7 @@ import { DbError } from '../errors/db-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Body, OperationContext, Services } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
+import { RowStream } from '../operations/row-stream.js';
 import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { applyServerLimits } from './server-limits.js';
@@ -29,6 +30,12 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const STREAM_ROWS = 5000;
 const SLICE_ROWS = 2000;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Resolves on the response's next 'drain' or its 'close', whichever comes first (no listener left behind). */
+const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
+  const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+  res.on('drain', done);
+  res.on('close', done);
+});
 const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
 /** Largest body looked at before authentication (token requests are tiny). */
 const PUBLIC_BODY_LIMIT = 64 * 1024;
@@ -57,30 +64,73 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
     send(res, status, body, extra);
   };
 
-  const respond = (res: ServerResponse, result: unknown, extra?: Record<string, string>) => {
+  const respond = (res: ServerResponse, result: unknown, extra?: Record<string, string>, operation?: unknown) => {
+    if (result instanceof RowStream) {
+      sendStream(res, result, extra, operation).catch((err: unknown) => { logger.warn({ err }, 'sending a large result failed'); res.destroy(); });
+      return;
+    }
     const value = typeof result === 'string' ? { message: result } : result === undefined ? { message: 'ok' } : result;
     if (Array.isArray(value) && value.length > STREAM_ROWS) {
-      streamArray(res, value, extra).catch((err: unknown) => { logger.warn({ err }, 'sending a large result failed'); res.destroy(); });
+      writeRows(res, value, true, extra).then((open) => { if (open) res.end(']'); })
+        .catch((err: unknown) => { logger.warn({ err }, 'sending a large result failed'); res.destroy(); });
       return;
     }
     send(res, 200, JSON.stringify(value), extra);
   };
 
   /**
-   * The same bytes as JSON.stringify(rows), written SLICE_ROWS at a time (serialising a million
-   * rows at once took a few hundred ms of the event loop), waiting for the socket to drain.
+   * Writes rows as the inside of a JSON array, SLICE_ROWS at a time (serialising a million rows
+   * at once took a few hundred ms of the event loop), waiting for the socket to drain. The
+   * first call writes the head and '['; the caller ends with ']'. Joined, the bytes are those
+   * of JSON.stringify(rows). False once the client has gone.
    */
-  const streamArray = async (res: ServerResponse, rows: unknown[], extra?: Record<string, string>) => {
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(200, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
+  const writeRows = async (res: ServerResponse, rows: unknown[], first: boolean, extra?: Record<string, string>): Promise<boolean> => {
+    if (res.destroyed) return false;
+    if (first) {
+      if (res.headersSent) return false;
+      res.writeHead(200, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
+    }
     for (let i = 0; i < rows.length; i += SLICE_ROWS) {
       const part = JSON.stringify(rows.slice(i, i + SLICE_ROWS));
-      if (res.destroyed) return;
-      const more = res.write((i === 0 ? '[' : ',') + part.slice(1, -1));
-      if (!more) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
-      else await nextTurn();
+      if (res.destroyed) return false;
+      const more = res.write((first && i === 0 ? '[' : ',') + part.slice(1, -1));
+      if (!more) await drained(res);
+      // Also after a drain: when the socket takes each write at once, 'drain' comes from a
+      // nextTick, and a loop on it alone would never give the event loop back.
+      await nextTurn();
     }
-    if (!res.destroyed) res.end(']');
+    return !res.destroyed;
+  };
+
+  /**
+   * A streamed result: up to STREAM_ROWS rows are answered in one body (an error while reading
+   * them is an ordinary error response); past that the rows go out as they are read. An error
+   * after the first bytes can only cut the response short, which the client sees as invalid JSON.
+   */
+  const sendStream = async (res: ServerResponse, rows: RowStream, extra?: Record<string, string>, operation?: unknown) => {
+    const it = rows[Symbol.asyncIterator]();
+    const head: unknown[] = [];
+    try {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return send(res, 200, JSON.stringify(head), extra);
+        for (const r of next.value) head.push(r);
+        if (head.length > STREAM_ROWS) break;
+      }
+    } catch (err) {
+      return fail(res, err, extra, { operation });
+    }
+    try {
+      let open = await writeRows(res, head, true, extra);
+      head.length = 0;
+      while (open) {
+        const next = await it.next();
+        if (next.done) return void res.end(']');
+        open = await writeRows(res, next.value, false);
+      }
+    } finally {
+      await it.return?.(undefined);
+    }
   };
 
   const parse = (raw: Buffer): Body | DbError => {
@@ -102,8 +152,8 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
     }
     if (result instanceof Promise) {
       inFlight++;
-      result.then((v) => respond(res, v, extra), (err) => fail(res, err, extra, { operation: body.operation })).finally(() => inFlight--);
-    } else respond(res, result, extra);
+      result.then((v) => respond(res, v, extra, body.operation), (err) => fail(res, err, extra, { operation: body.operation })).finally(() => inFlight--);
+    } else respond(res, result, extra, body.operation);
   };
 
   const execute = (res: ServerResponse, body: Body | DbError, user: User, extra?: Record<string, string>) => {

@@ -13,6 +13,7 @@ import { errorResponse } from '../http/error-response.js';
 import type { Logger } from '../log/logger.js';
 import type { Body, OperationContext, Services } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
+import { RowStream } from '../operations/row-stream.js';
 import type { EntryPoint, IngestObserver } from '../rest/observer.js';
 import { replicationFigures, type ReplicationGauges } from './replication-metrics.js';
 import { sinkFigures } from './sink-metrics.js';
@@ -98,7 +99,10 @@ export class Metrics implements IngestObserver {
       const started = performance.now();
       const op = typeof body.operation === 'string' ? body.operation : 'unknown';
       const finish = (result: unknown) => {
-        this.observed('operations', op, (performance.now() - started) / 1000);
+        const took = () => this.observed('operations', op, (performance.now() - started) / 1000);
+        // A streamed search is timed until its last row was read (sent), not until it began.
+        if (result instanceof RowStream) void result.finished.then(took);
+        else took();
         const field = WRITE_FIELDS[op];
         if (field && result && typeof result === 'object') {
           const keys = (result as Record<string, unknown>)[field];

@@ -11,7 +11,7 @@ import { DbError } from '../errors/db-error.js';
 import type { KvStore, StorageEngine } from '../storage/engine.js';
 import { indexKeysOf, type IndexKey } from './index-keys.js';
 import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordBatches, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
-import { runQuery, type QueryOptions } from './search.js';
+import { queryBatches, runQuery, type QueryOptions } from './search.js';
 import type { StoredRecord } from './stored.js';
 import { TableHandle } from './table-handle.js';
 import { WRITE_CHUNK_ROWS, applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, writeRecords, type RemoteWin, type WriteDeps, type WriteResult } from './writes.js';
@@ -320,6 +320,11 @@ export class Records {
 
   query(def: TableDef, q: QueryOptions): Promise<RecordData[]> {
     return runQuery(this.handle(def), q);
+  }
+
+  /** The same result in batches, read as they are consumed (streamed responses). */
+  queryBatches(def: TableDef, q: QueryOptions): AsyncGenerator<RecordData[]> {
+    return queryBatches(this.handle(def), q);
   }
 
   /** Records in primary-key order within a key range (planners: scans and key ranges). */

@@ -35,36 +35,60 @@ export function indexableConditions(filter: Group | null): Condition[] {
 /** Milliseconds a query reads before it gives the event loop back (as SQL's default sql.sliceMs). */
 export const QUERY_SLICE_MS = 5;
 
+/** Rows in one batch of queryBatches() (what a streamed response serialises at a time). */
+export const QUERY_BATCH_ROWS = 2000;
+
 /**
- * Runs a query; returns matching records (sorted and paged). A long read gives the event loop
- * back every QUERY_SLICE_MS, so a search over a large table does not hold other requests.
+ * Runs a query; yields the matching records (sorted and paged) in batches of up to
+ * QUERY_BATCH_ROWS. Without a sort only one batch is held at a time, so the caller can send a
+ * result of any size; a sort holds every match. A long read gives the event loop back every
+ * QUERY_SLICE_MS, so a search over a large table does not hold other requests.
  */
-export async function runQuery(table: TableHandle, q: QueryOptions): Promise<RecordData[]> {
+export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncGenerator<RecordData[]> {
   const slicer = new Slicer(QUERY_SLICE_MS);
   const offset = Math.max(0, q.offset ?? 0);
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
-  const sorted = Boolean(q.sort && q.sort.length);
-  const out: RecordData[] = [];
+  if (limit === 0) return;
+  if (q.sort && q.sort.length) {
+    const all: RecordData[] = [];
+    for (const record of candidates(table, q.filter)) {
+      const pause = slicer.tick(); if (pause) await pause;
+      if (!q.filter || matches(record, q.filter)) all.push(record);
+    }
+    const sort = q.sort;
+    all.sort((a, b) => {
+      for (const s of sort) {
+        const d = compareValues(a[s.attribute], b[s.attribute]);
+        if (d !== 0) return s.descending ? -d : d;
+      }
+      return 0;
+    });
+    const end = Math.min(all.length, offset + limit);
+    for (let i = offset; i < end; i += QUERY_BATCH_ROWS) yield all.slice(i, Math.min(end, i + QUERY_BATCH_ROWS));
+    return;
+  }
+  let batch: RecordData[] = [];
   let skipped = 0;
+  let sent = 0;
   for (const record of candidates(table, q.filter)) {
     const pause = slicer.tick(); if (pause) await pause;
     if (q.filter && !matches(record, q.filter)) continue;
-    if (!sorted) {
-      if (skipped < offset) { skipped++; continue; }
-      if (out.length >= limit) break;
+    if (skipped < offset) { skipped++; continue; }
+    batch.push(record);
+    if (++sent >= limit) break;
+    if (batch.length === QUERY_BATCH_ROWS) {
+      yield batch;
+      batch = [];
     }
-    out.push(record);
   }
-  if (!sorted) return out;
-  const sort = q.sort!;
-  out.sort((a, b) => {
-    for (const s of sort) {
-      const d = compareValues(a[s.attribute], b[s.attribute]);
-      if (d !== 0) return s.descending ? -d : d;
-    }
-    return 0;
-  });
-  return out.slice(offset, offset + limit);
+  if (batch.length) yield batch;
+}
+
+/** Runs a query; returns every matching record (sorted and paged) in one array. */
+export async function runQuery(table: TableHandle, q: QueryOptions): Promise<RecordData[]> {
+  const out: RecordData[] = [];
+  for await (const batch of queryBatches(table, q)) for (const r of batch) out.push(r);
+  return out;
 }
 
 function* candidates(table: TableHandle, filter: Group | null): Generator<RecordData> {

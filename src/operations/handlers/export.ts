@@ -3,12 +3,13 @@
  * CSV file on the server, as a job. The path must be an existing, writable directory.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
 import { requireString } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
+import { RowStream } from '../row-stream.js';
 
 export const EXPORT_SOURCES = ['search_by_hash', 'search_by_id', 'search_by_value', 'search_by_conditions', 'sql'];
 
@@ -23,6 +24,22 @@ export function toCsv(rows: Record<string, unknown>[]): string {
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+/** Writes the rows as one JSON array, a batch at a time (the same bytes as JSON.stringify); returns how many. */
+async function writeJsonRows(file: string, rows: RowStream): Promise<number> {
+  const out = await open(file, 'wx');
+  let n = 0;
+  try {
+    for await (const batch of rows) {
+      await out.write((n === 0 ? '[' : ',') + JSON.stringify(batch).slice(1, -1));
+      n += batch.length;
+    }
+    await out.write(n === 0 ? '[]' : ']');
+  } finally {
+    await out.close();
+  }
+  return n;
 }
 
 function checkDirectory(path: string): void {
@@ -53,9 +70,11 @@ export function registerExportOperations(r: OperationRegistry): void {
     let named!: (id: string) => void;
     const jobId = new Promise<string>((resolve) => { named = resolve; });
     const job = await ctx.jobs.start('export_local', ctx.user.username, b, async () => {
-      const rows = await r.dispatch(search as Body, ctx);
-      if (!Array.isArray(rows)) throw new Error(`the search operation did not return rows`);
+      const result = await r.dispatch(search as Body, ctx);
       const file = join(dir, `${filename ?? await jobId}.${format}`);
+      if (result instanceof RowStream && format === 'json') return `Successfully exported ${await writeJsonRows(file, result)} records to ${file}`;
+      const rows = result instanceof RowStream ? await result.toArray() : result;
+      if (!Array.isArray(rows)) throw new Error(`the search operation did not return rows`);
       await writeFile(file, format === 'json' ? JSON.stringify(rows) : toCsv(rows as Record<string, unknown>[]), { flag: 'wx' });
       return `Successfully exported ${rows.length} records to ${file}`;
     });

@@ -3,11 +3,11 @@ import { AccessCheck, forbidden, readableAttributes } from '../../auth/permissio
 import type { TableDef } from '../../catalog/catalog.js';
 import { invalid } from '../../errors/db-error.js';
 import { parseGroup, wildcardCondition, type Condition, type Group } from '../../records/conditions.js';
-import { indexableConditions, QUERY_SLICE_MS, type SortSpec } from '../../records/search.js';
-import { Slicer } from '../../records/slicer.js';
+import { indexableConditions, type SortSpec } from '../../records/search.js';
 import type { Body, OperationContext } from '../context.js';
 import { attributesOf, databaseOf, keysOf, optionalInt, project, requireString, tableOf } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
+import { RowStream } from '../row-stream.js';
 
 /**
  * The attributes a search may return for the caller: all requested ones when the role allows
@@ -58,22 +58,16 @@ function parseSort(raw: unknown): SortSpec[] {
   return out;
 }
 
-async function runSearch(body: Body, ctx: OperationContext, filter: Group | null, sort: SortSpec[]) {
+/** A search's rows, read as the response is sent (a result of any size is never held whole). */
+async function runSearch(body: Body, ctx: OperationContext, filter: Group | null, sort: SortSpec[]): Promise<RowStream> {
   const def = ctx.catalog.getTable(databaseOf(body), tableOf(body));
   const attrs = permittedAttributes(ctx, def, attributesOf(body), [...conditionAttributes(filter), ...sort.map((x) => x.attribute)]);
   const limit = optionalInt(body, 'limit');
   const offset = optionalInt(body, 'offset');
   const wanted = indexableConditions(filter).map((c) => c.attribute);
   if (wanted.length) await ctx.records.ensureIndexed(def, wanted);
-  const rows = await ctx.records.query(def, { filter, sort, limit, offset });
-  if (!attrs) return rows;
-  const slicer = new Slicer(QUERY_SLICE_MS);
-  const out: Record<string, unknown>[] = [];
-  for (const r of rows) {
-    const pause = slicer.tick(); if (pause) await pause;
-    out.push(project(r, attrs));
-  }
-  return out;
+  const rows = new RowStream(ctx.records.queryBatches(def, { filter, sort, limit, offset }));
+  return attrs ? rows.map((r) => project(r, attrs)) : rows;
 }
 
 function searchByValue(body: Body, ctx: OperationContext) {

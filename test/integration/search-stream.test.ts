@@ -1,0 +1,114 @@
+/**
+ * Search results are read as they are sent: a result of any size is never held whole, a client
+ * that stops reading holds the read where it is, and one that goes away ends it.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const AUTH = `Basic ${Buffer.from('admin:secret-pw').toString('base64')}`;
+/** Rows of about 700 bytes: the big table's result (21 MB) is far larger than the socket buffers. */
+const BIG = 30_000;
+const PAD = 'x'.repeat(680);
+const SMALL = 12_345;
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+  for (const table of ['big', 'paged']) await s.op({ operation: 'create_table', database: 'dev', table, primary_key: 'id' });
+  for (let i = 0; i < BIG; i += 5000) {
+    const records = Array.from({ length: Math.min(5000, BIG - i) }, (_, k) => ({ id: i + k, pad: PAD }));
+    assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'big', records })).status, 200);
+  }
+  for (let i = 0; i < SMALL; i += 5000) {
+    const records = Array.from({ length: Math.min(5000, SMALL - i) }, (_, k) => ({ id: i + k, odd: (i + k) % 2 === 1, label: `r${i + k}` }));
+    assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'paged', records })).status, 200);
+  }
+});
+after(async () => { await s.close(); });
+
+/** A raw POST whose response the test reads by hand. */
+function post(body: unknown, onResponse: (res: import('node:http').IncomingMessage) => void) {
+  const payload = JSON.stringify(body);
+  const req = request(s.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: AUTH } }, onResponse);
+  req.on('error', () => { /* the tests that abort expect it */ });
+  req.end(payload);
+  return req;
+}
+
+const everyBigRow = { operation: 'search_by_value', database: 'dev', table: 'big', attribute: 'id', value: '*', get_attributes: ['id', 'pad'] };
+
+test('limit and offset across the batches of a streamed result, with and without a sort', async () => {
+  const all = Array.from({ length: SMALL }, (_, i) => ({ id: i, odd: i % 2 === 1, label: `r${i}` }));
+  const unsorted = await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', get_attributes: ['id', 'label'], offset: 2500, limit: 6001 });
+  assert.deepEqual(unsorted.body, all.slice(2500, 8501).map(({ id, label }) => ({ id, label })));
+  const sorted = await s.op({
+    operation: 'search_by_conditions', database: 'dev', table: 'paged', get_attributes: ['*'], offset: 1000, limit: 7500,
+    sort: { attribute: 'id', descending: true }, conditions: [{ attribute: 'id', comparator: 'greater_than_equal', value: 0 }],
+  });
+  assert.deepEqual(sorted.body.map((r: { id: number }) => r.id), all.map((r) => r.id).reverse().slice(1000, 8500));
+  assert.deepEqual(Object.keys(sorted.body[0]).filter((k) => !k.startsWith('__')).sort(), ['id', 'label', 'odd']);
+  // A filter that rejects most rows between the batches it fills.
+  const odd = await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'odd', value: true, get_attributes: ['id'], offset: 10 });
+  assert.deepEqual(odd.body, all.filter((r) => r.odd).slice(10).map(({ id }) => ({ id })));
+  // Past the end, and a limit of 0.
+  assert.deepEqual((await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', offset: SMALL })).body, []);
+  assert.deepEqual((await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', limit: 0 })).body, []);
+});
+
+test('a client that stops reading holds the read where it is: a row written meanwhile past that point is in the result', async () => {
+  const done = new Promise<string>((resolve, reject) => {
+    post(everyBigRow, (res) => {
+      const chunks: Buffer[] = [];
+      let paused = false;
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (paused) return;
+        paused = true;
+        res.pause();
+        // The node has read at most the first batches and what the socket buffers take.
+        s.op({ operation: 'insert', database: 'dev', table: 'big', records: [{ id: BIG, pad: 'late' }] })
+          .then((r) => { assert.equal(r.status, 200); res.resume(); }, reject);
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+  });
+  const rows = JSON.parse(await done) as { id: number; pad: string }[];
+  assert.equal(rows.length, BIG + 1);
+  assert.deepEqual(rows.at(-1), { id: BIG, pad: 'late' });
+  assert.deepEqual(rows.map((r) => r.id), Array.from({ length: BIG + 1 }, (_, i) => i));
+  await s.op({ operation: 'delete', database: 'dev', table: 'big', ids: [BIG] });
+});
+
+test('a client that goes away in the middle of a result ends the read; the node keeps answering', async () => {
+  const metrics = `http://127.0.0.1:${s.ports.http!.port}/metrics`;
+  const searches = async (): Promise<number> => {
+    const text = await (await fetch(metrics, { headers: { authorization: AUTH } })).text();
+    const line = text.split('\n').find((l) => l.startsWith('ferrydb_request_duration_seconds_count{') && l.includes('operation="search_by_value"') && l.includes('entry_point="operations"'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const before = await searches();
+  await new Promise<void>((resolve) => {
+    const req = post(everyBigRow, (res) => { res.once('data', () => { req.destroy(); resolve(); }); });
+  });
+  // A streamed search is timed once its read has ended, so the count shows the read was closed.
+  await waitFor(async () => (await searches()) === before + 1, { timeoutMs: 10_000, what: 'the aborted search to end' });
+  const r = await s.op({ operation: 'search_by_value', database: 'dev', table: 'big', attribute: 'id', value: 7, get_attributes: ['id'] });
+  assert.deepEqual(r.body, [{ id: 7 }]);
+});
+
+test('export_local writes a streamed search to its JSON file whole', async () => {
+  const dir = s.rootPath;
+  const started = await s.op({ operation: 'export_local', format: 'json', path: dir, filename: 'paged', search_operation: { operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', get_attributes: ['id', 'label'] } });
+  assert.equal(started.status, 200);
+  await waitFor(async () => (await s.op({ operation: 'get_job', id: started.body.job_id })).body[0]?.status === 'COMPLETE', { timeoutMs: 20_000, what: 'the export job' });
+  const job = (await s.op({ operation: 'get_job', id: started.body.job_id })).body[0];
+  assert.match(job.message, new RegExp(`Successfully exported ${SMALL} records`));
+  const text = readFileSync(join(dir, 'paged.json'), 'utf8');
+  assert.equal(text, JSON.stringify(Array.from({ length: SMALL }, (_, i) => ({ id: i, label: `r${i}` }))));
+});
