@@ -50,16 +50,22 @@ async function matchingRows(svc: SqlServices, st: UpdateStatement | DeleteStatem
   return { plan, select };
 }
 
-async function collect(svc: SqlServices, st: UpdateStatement | DeleteStatement, params: readonly unknown[]): Promise<Row[]> {
+/**
+ * Visits the rows of the statement's table that match its WHERE, bounded by sql.maxRows, and
+ * keeps what `keep` makes of each (the key, or the partial record an UPDATE writes): a large
+ * statement holds that much per row, never the matched records themselves.
+ */
+async function collect<T>(svc: SqlServices, st: UpdateStatement | DeleteStatement, params: readonly unknown[], keep: (t: Row) => T): Promise<T[]> {
   const { plan } = await matchingRows(svc, st, params);
   const slicer = new Slicer(svc.sliceMs);
-  const out: Row[] = [];
+  const out: T[] = [];
+  const t: Row = [undefined];
   for (const r of readPath(svc.records, plan.defs[0]!, plan.access)) {
     const p = slicer.tick(); if (p) await p;
     if (r === null) continue;
-    const t: Row = [r];
+    t[0] = r;
     if (plan.pre && !isTrue(plan.pre(t))) continue;
-    out.push(t);
+    out.push(keep(t));
     checkHeld(out.length, svc.maxRows, 'change');
   }
   return out;
@@ -75,17 +81,13 @@ export async function runUpdate(svc: SqlServices, st: UpdateStatement, params: r
     const { plan, select } = await matchingRows(svc, st, params);
     return { statement: 'update', tables: describeAccess(plan, select), write_path: 'update' };
   }
-  const rows = await collect(svc, st, params);
   const scope = new Scope([{ alias: st.table.alias, table: def.name, attributes: svc.catalog.attributeSet(def) }], params);
   const sets = st.set.map((s) => ({ column: s.column, f: scope.row(s.value) }));
-  const slicer = new Slicer(svc.sliceMs);
-  const records: RecordData[] = [];
-  for (const t of rows) {
-    const p = slicer.tick(); if (p) await p;
+  const records = await collect(svc, st, params, (t): RecordData => {
     const rec: RecordData = { [def.hashAttribute]: t[0]![def.hashAttribute] };
     for (const s of sets) { const v = s.f(t); rec[s.column] = v === undefined ? null : v; }
-    records.push(rec);
-  }
+    return rec;
+  });
   if (!records.length) return { message: 'updated 0 of 0 records', update_hashes: [], skipped_hashes: [] };
   const r = await svc.records.update(def, records, svc.user.username);
   return { message: `updated ${r.written.length} of ${r.written.length + r.skipped.length} records`, update_hashes: r.written, skipped_hashes: r.skipped };
@@ -98,8 +100,7 @@ export async function runDelete(svc: SqlServices, st: DeleteStatement, params: r
     const { plan, select } = await matchingRows(svc, st, params);
     return { statement: 'delete', tables: describeAccess(plan, select), write_path: 'delete' };
   }
-  const rows = await collect(svc, st, params);
-  const keys = rows.map((t) => t[0]![def.hashAttribute] as PrimaryKey);
+  const keys = await collect(svc, st, params, (t) => t[0]![def.hashAttribute] as PrimaryKey);
   const r = await svc.records.delete(def, keys, svc.user.username);
   const total = r.written.length + r.skipped.length;
   return { message: `${r.written.length} of ${total} record${total === 1 ? '' : 's'} successfully deleted`, deleted_hashes: r.written, skipped_hashes: r.skipped };
