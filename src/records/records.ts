@@ -14,7 +14,7 @@ import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNu
 import { queryBatches, runQuery, type QueryOptions } from './search.js';
 import type { StoredRecord } from './stored.js';
 import { TableHandle } from './table-handle.js';
-import { WRITE_CHUNK_ROWS, applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, writeRecords, type RemoteWin, type WriteDeps, type WriteResult } from './writes.js';
+import { SPLIT_SLICE_MS, WRITE_CHUNK_ROWS, applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, prepareRecordsSliced, writeRecords, type RemoteWin, type WriteDeps, type WriteMode, type WriteResult } from './writes.js';
 
 /** An attribute dropped from a table whose records are still being rewritten (Records.dropAttribute). */
 interface PendingStrip {
@@ -112,8 +112,8 @@ export class Records {
 
   /**
    * Removes an attribute from the table definition, its index and every record (not logged).
-   * The definition and the index go in one transaction; the records are rewritten
-   * WRITE_CHUNK_ROWS per transaction after it (in one, a 1M-row table held every other request
+   * The definition and the index go in one transaction; the records are rewritten in
+   * time-bounded transactions after it (#inChunks; in one, a 1M-row table held every other request
    * for 2.4 s), and the call resolves when the last is done. Only records written before the
    * drop lose the attribute: one written meanwhile with the name again keeps it. A stop in the
    * middle is finished by resumePending() at the next start.
@@ -171,7 +171,7 @@ export class Records {
 
   /**
    * Builds secondary indexes for attributes searched for the first time; resolves when they are
-   * usable. The build reads the table WRITE_CHUNK_ROWS records per transaction (in one, the first
+   * usable. The build reads the table in time-bounded transactions (#inChunks; in one, the first
    * search of a 1M-row table held every other request for 1.8 s): from its first transaction,
    * writes keep the new index up to date, and the last one marks it indexed, so readers use it
    * only complete. A build cut short (a stop, a failure) leaves the attribute unindexed; the next
@@ -216,8 +216,9 @@ export class Records {
   }
 
   /**
-   * Visits a table's records in key order, WRITE_CHUNK_ROWS per write transaction, so a pass over
-   * a large table never holds the event loop for long. `chunk` runs first in each transaction and
+   * Visits a table's records in key order, in write transactions of at most SPLIT_SLICE_MS of
+   * work (and WRITE_CHUNK_ROWS records), so a pass over a large table never holds the event loop
+   * for long. `chunk` runs first in each transaction and
    * gives that transaction's visitor, or null to stop; `finish` runs in the one that saw the last record.
    */
   async #inChunks(h: TableHandle, chunk: () => ((key: PrimaryKey, stored: StoredRecord) => void) | null, finish: () => void): Promise<void> {
@@ -227,9 +228,10 @@ export class Records {
         const visit = chunk();
         if (!visit) return false;
         let n = 0;
+        const started = performance.now();
         for (const { key, value } of h.data.getRange(after === undefined ? { snapshot: false } : { start: after, snapshot: false })) {
           if (key === after) continue;
-          if (n++ >= WRITE_CHUNK_ROWS) return true;
+          if (n++ >= WRITE_CHUNK_ROWS || ((n & 127) === 0 && performance.now() - started > SPLIT_SLICE_MS)) return true;
           after = key as PrimaryKey;
           visit(after, value);
         }
@@ -240,24 +242,28 @@ export class Records {
   }
 
   insert(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
-    const h = this.handle(def);
-    return writeRecords(this.#deps, h, prepareRecords(h, records, 'insert'), 'insert', user);
+    return this.#write(this.handle(def), records, 'insert', user);
+  }
+
+  /** Checks every record, then writes them; a write that will be split is checked in slices too. */
+  #write(h: TableHandle, records: unknown, mode: WriteMode, user: string | null, replace = false): Promise<WriteResult> {
+    if (Array.isArray(records) && records.length > WRITE_CHUNK_ROWS) {
+      return prepareRecordsSliced(h, records, mode).then((rows) => writeRecords(this.#deps, h, rows, mode, user, replace));
+    }
+    return writeRecords(this.#deps, h, prepareRecords(h, records, mode), mode, user, replace);
   }
 
   update(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
-    const h = this.handle(def);
-    return writeRecords(this.#deps, h, prepareRecords(h, records, 'update'), 'update', user);
+    return this.#write(this.handle(def), records, 'update', user);
   }
 
   upsert(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
-    const h = this.handle(def);
-    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user);
+    return this.#write(this.handle(def), records, 'upsert', user);
   }
 
   /** Upserts records, replacing (not merging) existing ones whole: HarperDB's REST PUT. */
   replace(def: TableDef, records: unknown, user: string | null): Promise<WriteResult> {
-    const h = this.handle(def);
-    return writeRecords(this.#deps, h, prepareRecords(h, records, 'upsert'), 'upsert', user, true);
+    return this.#write(this.handle(def), records, 'upsert', user, true);
   }
 
   delete(def: TableDef, keys: PrimaryKey[], user: string | null): Promise<WriteResult> {
@@ -265,27 +271,21 @@ export class Records {
   }
 
   /**
-   * delete_records_before: removes this node's records created before a time, in chunks, without
-   * change-log entries or tombstones (a local trim, as in HarperDB: it does not replicate).
+   * delete_records_before: removes this node's records created before a time, in one pass of
+   * time-bounded transactions, without change-log entries or tombstones (a local trim, as in
+   * HarperDB: it does not replicate).
    */
-  async purgeCreatedBefore(def: TableDef, before: number, chunk = 10_000): Promise<number> {
+  async purgeCreatedBefore(def: TableDef, before: number): Promise<number> {
     const h = this.handle(def);
     let removed = 0;
-    for (;;) {
-      const n = await this.engine.transaction(() => {
-        let k = 0;
-        for (const { key, value } of h.data.getRange({ snapshot: false })) {
-          const created = value[2][CREATED_TIME];
-          if (typeof created !== 'number' || created >= before) continue;
-          h.data.remove(key);
-          h.updateIndexes(key as PrimaryKey, value[2], undefined);
-          if (++k >= chunk) break;
-        }
-        return k;
-      });
-      removed += n;
-      if (n < chunk) return removed;
-    }
+    await this.#inChunks(h, () => (key, stored) => {
+      const created = stored[2][CREATED_TIME];
+      if (typeof created !== 'number' || created >= before) return;
+      h.data.remove(key);
+      h.updateIndexes(key, stored[2], undefined);
+      removed++;
+    }, () => undefined);
+    return removed;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { PrimaryKey, RecordData } from '../changelog/entry.js';
 import type { Key } from '../storage/engine.js';
 import { compareValues, matches, type Condition, type Group } from './conditions.js';
 import { indexKeyOf } from './index-keys.js';
-import { Slicer } from './slicer.js';
+import { SLICE_MS, Slicer } from './slicer.js';
 import type { TableHandle } from './table-handle.js';
 
 export interface SortSpec {
@@ -32,9 +32,6 @@ export function indexableConditions(filter: Group | null): Condition[] {
     && (c.comparator !== 'equals' || indexKeyOf(c.value) !== undefined));
 }
 
-/** Milliseconds a query reads before it gives the event loop back (as SQL's default sql.sliceMs). */
-export const QUERY_SLICE_MS = 5;
-
 /** Rows in one batch of queryBatches() (what a streamed response serialises at a time). */
 export const QUERY_BATCH_ROWS = 2000;
 
@@ -42,10 +39,10 @@ export const QUERY_BATCH_ROWS = 2000;
  * Runs a query; yields the matching records (sorted and paged) in batches of up to
  * QUERY_BATCH_ROWS. Without a sort only one batch is held at a time, so the caller can send a
  * result of any size; a sort holds every match. A long read gives the event loop back every
- * QUERY_SLICE_MS, so a search over a large table does not hold other requests.
+ * SLICE_MS, so a search over a large table does not hold other requests.
  */
 export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncGenerator<RecordData[]> {
-  const slicer = new Slicer(QUERY_SLICE_MS);
+  const slicer = new Slicer(SLICE_MS);
   const offset = Math.max(0, q.offset ?? 0);
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
   if (limit === 0) return;

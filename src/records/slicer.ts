@@ -2,6 +2,9 @@
  * Time slicing for long loops on the main thread (SQL statements, large searches): count rows,
  * and once a slice of time is used up, give the event loop back before going on.
  */
+/** Milliseconds a long loop (a query, the checks of a large write) runs before it gives the event loop back (as SQL's default sql.sliceMs). */
+export const SLICE_MS = 5;
+
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Counts the rows a loop touches and yields to the event loop once a slice is used up. */

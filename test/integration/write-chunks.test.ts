@@ -26,12 +26,18 @@ test('a write larger than WRITE_CHUNK_ROWS commits chunk by chunk, in order, and
   assert.equal(records.get(big, 3)?.v, 'again');
   assert.equal(records.table('dev', 'big').data.getCount(), n - 1);
 
-  // Three transactions in the log, in input order: each chunk's entries share its first seq.
+  // Transactions of at most WRITE_CHUNK_ROWS entries (fewer when one used up its time), in input
+  // order: each chunk's entries share its first seq, and the chunks cover the input once.
   const entries = [...changelog.readAfter('dev', 'big', 0)];
   assert.equal(entries.length, n);
-  const txns = [...new Set(entries.map((e) => e.txn))];
-  assert.equal(txns.length, 3);
-  assert.deepEqual(entries.map((e) => e.key).slice(0, 3), [1, 2, 3]);
+  const sizes = new Map<number, number>();
+  for (const e of entries) sizes.set(e.txn ?? e.seq, (sizes.get(e.txn ?? e.seq) ?? 0) + 1);
+  assert.ok(sizes.size >= 3, `${sizes.size} transactions`);
+  for (const [txn, size] of sizes) assert.ok(size <= WRITE_CHUNK_ROWS, `transaction ${txn} holds ${size} entries`);
+  // A transaction's entries are contiguous: its id is the seq of the first, and the next one starts after the last.
+  let expect = entries[0]!.seq;
+  for (const [txn, size] of sizes) { assert.equal(txn, expect); expect += size; }
+  assert.deepEqual(entries.map((e) => e.key), input.map((r) => r.id));
   assert.equal(r.lastSeq, entries[entries.length - 1]!.seq);
 
   // Updates and deletes chunk the same way; skipped keys are kept in order.
@@ -56,4 +62,26 @@ test('a write that fails validation writes nothing, whatever its size', async (t
   input.push({ id: { bad: true } });
   await assert.rejects(async () => records.insert(big, input, 'u'), /primary key/);
   assert.equal(records.table('dev', 'big').data.getCount(), 0);
+});
+
+test('delete_records_before over more records than one transaction visits removes exactly the older ones, index entries too', async (t) => {
+  const dir = tempDir(t, 'chunks');
+  const { engine, records } = openRecords(dir);
+  t.after(() => engine.close());
+  const def = records.createTable('dev', 'mixed', 'id');
+  const n = 3 * WRITE_CHUNK_ROWS;
+  // Old and new records interleave in key order: odd keys first, even keys after the cut.
+  const tagged = (parity: number) => Array.from({ length: n }, (_, i) => ({ id: 2 * i + parity, tag: parity ? 'old' : 'new' }));
+  await records.insert(def, tagged(1), 'u');
+  await records.ensureIndexed(def, ['tag']);
+  const cut = Date.now() + 1;
+  while (Date.now() <= cut) await new Promise((r) => setTimeout(r, 1));
+  await records.insert(def, tagged(0), 'u');
+  assert.equal(await records.purgeCreatedBefore(records.table('dev', 'mixed').def, cut), n);
+  assert.equal(records.count(def), n);
+  assert.equal(records.get(def, 1), undefined);
+  assert.equal(records.get(def, 2 * n - 2)?.tag, 'new');
+  const index = records.table('dev', 'mixed').index('tag');
+  assert.equal([...index.getValues('old')].length, 0);
+  assert.equal([...index.getValues('new')].length, n);
 });
