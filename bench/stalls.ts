@@ -3,8 +3,10 @@
  * answer and the slowest search_by_id on another table from its start until 300 ms after it
  * answered (bench/stall-probe.ts, in a worker thread). One node process per run, rows written
  * through the operations API, change log included. In order on one table: the first search of an
- * unindexed attribute (it builds the index), a search returning every row, SQL UPDATE of every
- * row, drop_attribute, SQL DELETE of every row (the rows are written again), drop_table.
+ * unindexed attribute (it builds the index), a search returning every row, SQL SELECT of every
+ * row, a GROUP BY over every row, an ORDER BY of an unindexed column with a LIMIT, a join of
+ * every row, SQL UPDATE of every row, drop_attribute, SQL DELETE of every row (the rows are
+ * written again), drop_table.
  * Run alone: `node dist/bench/stalls.js [rows]`.
  */
 import { once } from 'node:events';
@@ -62,6 +64,12 @@ export async function runStallsOnce(rows: number): Promise<Record<string, Stall>
     const out: Record<string, Stall> = {};
     out.first_search_builds_index = await measure({ operation: 'search_by_value', database: 'data', table: 'big', attribute: 'pressure', value: -1, get_attributes: ['id'] });
     out.search_every_row = await measure({ operation: 'search_by_value', database: 'data', table: 'big', attribute: 'id', value: '*', get_attributes: ['*'] });
+    // The first SQL statement loads the parser (once per process): not a long operation, kept out of the figures.
+    await must({ operation: 'sql', sql: 'SELECT id FROM data.small WHERE id = 1' });
+    out.sql_select_every_row = await measure({ operation: 'sql', sql: 'SELECT * FROM data.big' });
+    out.sql_group_by_every_row = await measure({ operation: 'sql', sql: 'SELECT machine_id, COUNT(*), AVG(temperature), MAX(pressure) FROM data.big GROUP BY machine_id' });
+    out.sql_order_by_unindexed_limit = await measure({ operation: 'sql', sql: 'SELECT * FROM data.big ORDER BY temperature DESC LIMIT 10' });
+    out.sql_join = await measure({ operation: 'sql', sql: 'SELECT b.id, s.id AS s_id FROM data.big AS b LEFT JOIN data.small AS s ON b.machine_id = s.id WHERE b.id > 0' });
     out.sql_update_every_row = await measure({ operation: 'sql', sql: 'UPDATE data.big SET weight = 1 WHERE id > 0' });
     out.drop_attribute = await measure({ operation: 'drop_attribute', database: 'data', table: 'big', attribute: 'temperature' });
     out.sql_delete_every_row = await measure({ operation: 'sql', sql: 'DELETE FROM data.big WHERE id > 0' });
