@@ -236,11 +236,12 @@ export class MqttBroker implements SessionHandler {
     });
     subs.set(filter, { qos: q, target, stop: () => { live = false; stop(); } });
     // Retained messages: the current record(s) the filter matches.
-    const data = services.records.handle(def).data;
+    const h = services.records.handle(def);
+    const data = h.data;
     if (target.id !== null && !/[+#]/.test(target.id)) {
       for (const k of keyCandidates(target.id)) {
         const stored = data.get(k);
-        if (stored) { session.deliver(recordTopic(target, k), encode(stored[2]), q, true); break; }
+        if (stored) { session.deliver(recordTopic(target, k), encode(h.view(stored)), q, true); break; }
       }
       return;
     }
@@ -250,7 +251,7 @@ export class MqttBroker implements SessionHandler {
       const topic = recordTopic(target, key as PrimaryKey);
       if (!topicMatches(filter, topic)) continue;
       n++;
-      if (!session.deliver(topic, encode(value[2]), q, true)) break;
+      if (!session.deliver(topic, encode(h.view(value)), q, true)) break;
     }
   }
 

@@ -26,7 +26,7 @@ export function* recordsInRange(table: TableHandle, range: KeyRange = {}): Gener
   for (const { key, value } of table.data.getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {
     // Records have string or number keys; the store's shared msgpack structures sit under a symbol.
     if (typeof key !== 'number' && typeof key !== 'string') continue;
-    yield value[2];
+    yield table.view(value);
   }
 }
 
@@ -38,7 +38,7 @@ export function* recordBatches(table: TableHandle, range: KeyRange = {}, size = 
   let batch: RecordData[] = [];
   for (const { key, value } of table.data.getRange({ start: range.start as Key | undefined, end: range.end as Key | undefined, reverse: range.reverse, snapshot: false })) {
     if (typeof key !== 'number' && typeof key !== 'string') continue;
-    batch.push(value[2]);
+    batch.push(table.view(value));
     if (batch.length === size) { yield batch; batch = []; }
   }
   if (batch.length) yield batch;

@@ -126,7 +126,7 @@ export class Records {
       this.catalog.removeAttributeInTxn(def, attribute);
       mark.hlc = this.changelog.clock.tick();
       this.#pending.put(['strip', def.id, attribute], mark);
-      h.stripping.set(attribute, mark.hlc);
+      h.hideDropped(attribute, mark.hlc);
     });
     await this.#strip(def.id, mark);
   }
@@ -135,6 +135,11 @@ export class Records {
   async resumePending(): Promise<void> {
     const marks: [string, PendingStrip][] = [];
     for (const { key, value } of this.#pending.getRange({ start: ['strip'], end: ['strip', '\uffff'] })) marks.push([(key as string[])[1]!, value]);
+    // Readers stop seeing every pending attribute now, not only when its turn to be rewritten comes.
+    for (const [id, mark] of marks) {
+      const def = this.catalog.findTable(mark.database, mark.table);
+      if (def?.id === id) this.handle(def).hideDropped(mark.attribute, mark.hlc);
+    }
     for (const [id, mark] of marks) await this.#strip(id, mark);
   }
 
@@ -149,7 +154,7 @@ export class Records {
       return;
     }
     const h = this.handle(start);
-    if ((h.stripping.get(attribute) ?? 0) < hlc) h.stripping.set(attribute, hlc);
+    h.hideDropped(attribute, hlc);
     try {
       await this.#inChunks(h, () => {
         const current = this.#pending.get(key);
@@ -165,7 +170,7 @@ export class Records {
         };
       }, () => this.#pending.remove(key));
     } finally {
-      if (h.stripping.get(attribute) === hlc) h.stripping.delete(attribute);
+      h.doneDropping(attribute, hlc);
     }
   }
 
@@ -311,7 +316,9 @@ export class Records {
 
   /** The stored record (synchronous, no copy). */
   get(def: TableDef, key: PrimaryKey): RecordData | undefined {
-    return this.handle(def).data.get(key)?.[2];
+    const h = this.handle(def);
+    const stored = h.data.get(key);
+    return stored && h.view(stored);
   }
 
   count(def: TableDef): number {
@@ -380,7 +387,7 @@ export class Records {
     for (const { key, value } of h.data.getRange(afterKey === undefined ? { snapshot: false } : { start: afterKey, snapshot: false })) {
       if (typeof key !== 'string' && typeof key !== 'number') continue;
       if (afterKey !== undefined && key === afterKey) continue;
-      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: value[2] };
+      yield { key: key as PrimaryKey, hlc: value[0], origin: value[1], record: h.view(value) };
     }
   }
 

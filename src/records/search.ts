@@ -95,18 +95,18 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
     ?? usable.find((c) => c.attribute === hash || table.def.indexed.includes(c.attribute));
   if (!pick) {
     // No snapshot: the read yields between slices, and holding one would keep LMDB from reusing pages.
-    for (const { value } of table.data.getRange({ snapshot: false })) yield value[2];
+    for (const { value } of table.data.getRange({ snapshot: false })) yield table.view(value);
     return;
   }
   if (pick.attribute === hash) {
     if (pick.comparator === 'equals') {
       const r = isKey(pick.value) ? table.data.get(pick.value) : undefined;
-      if (r) yield r[2];
+      if (r) yield table.view(r);
       return;
     }
     for (const { key, value } of table.data.getRange({ ...rangeFor(pick), snapshot: false })) {
       if (beyond(key, pick)) break;
-      yield value[2];
+      yield table.view(value);
     }
     return;
   }
@@ -116,7 +116,7 @@ function* candidates(table: TableHandle, filter: Group | null): Generator<Record
     if (seen.has(pk)) return;
     seen.add(pk);
     const r = table.data.get(pk);
-    if (r) yield r[2];
+    if (r) yield table.view(r);
   };
   if (pick.comparator === 'equals') {
     const k = indexKeyOf(pick.value);

@@ -35,14 +35,31 @@ export class TableHandle {
 
   /**
    * Dropped attributes still being removed from the records (Records.dropAttribute): attribute ->
-   * the drop's clock reading. A write merging into an older record leaves them out.
+   * the drop's clock reading. Readers, and writes merging into an older record, leave them out.
    */
-  readonly stripping = new Map<string, number>();
+  readonly #stripping = new Map<string, number>();
 
-  /** The stored record of a merge, without attributes dropped after it was written. */
-  withoutDropped(stored: StoredRecord): RecordData {
+  /** Records older than `hlc` lose `attribute` to readers and merges (an attribute drop still rewriting them). */
+  hideDropped(attribute: string, hlc: number): void {
+    if ((this.#stripping.get(attribute) ?? 0) < hlc) this.#stripping.set(attribute, hlc);
+  }
+
+  /** The drop at `hlc` has rewritten every record (or stopped): stored records are read as they are again. */
+  doneDropping(attribute: string, hlc: number): void {
+    if (this.#stripping.get(attribute) === hlc) this.#stripping.delete(attribute);
+  }
+
+  /**
+   * A stored record as readers see it: while an attribute drop is still rewriting the table,
+   * without the dropped attributes (one map-size check otherwise).
+   */
+  view(stored: StoredRecord): RecordData {
+    return this.#stripping.size === 0 ? stored[2] : this.#withoutDropped(stored);
+  }
+
+  #withoutDropped(stored: StoredRecord): RecordData {
     let record = stored[2];
-    for (const [attribute, hlc] of this.stripping) {
+    for (const [attribute, hlc] of this.#stripping) {
       if (stored[0] < hlc && attribute in record) {
         const { [attribute]: _dropped, ...rest } = record;
         record = rest;

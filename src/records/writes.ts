@@ -171,7 +171,7 @@ async function writeChunk(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey
         if (indexed.length) before = pick(current[2], indexed);
         const created = current[2][CREATED_TIME] ?? now;
         // merge: given attributes change, the rest stay (replace: only the given ones remain)
-        record = replace ? data : Object.assign(table.stripping.size ? table.withoutDropped(current) : current[2], data);
+        record = replace ? data : Object.assign(table.view(current), data);
         record[CREATED_TIME] = created;
       } else {
         record = data;

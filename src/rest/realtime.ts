@@ -161,11 +161,12 @@ export class Realtime {
 
 /** The current records a subscription starts with: [key, version, record]. */
 function* current(services: Services, def: TableDef, keys: Set<PrimaryKey> | null, prefix: string | null, max: number): Generator<[PrimaryKey, number, RecordData]> {
-  const data = services.records.handle(def).data;
+  const h = services.records.handle(def);
+  const data = h.data;
   if (keys) {
     for (const k of keys) {
       const stored = data.get(k);
-      if (stored) { yield [k, stored[0], stored[2]]; return; }
+      if (stored) { yield [k, stored[0], h.view(stored)]; return; }
     }
     return;
   }
@@ -176,6 +177,6 @@ function* current(services: Services, def: TableDef, keys: Set<PrimaryKey> | nul
       continue;
     }
     if (n++ >= max) return;
-    yield [key as PrimaryKey, value[0], value[2]];
+    yield [key as PrimaryKey, value[0], h.view(value)];
   }
 }

@@ -139,7 +139,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
         const etag = etagOf(stored[0]);
         if (etagMatches(req.headers['if-none-match'], etag)) return send(req, res, 304, format, undefined, { etag });
         const rq = query ? parseRestQuery(query) : null;
-        return send(req, res, 200, format, project(stored[2], attrs, rq?.select ?? null), { etag });
+        return send(req, res, 200, format, project(services.records.handle(def).view(stored), attrs, rq?.select ?? null), { etag });
       }
       const rows = await queryRows(def, target, query);
       const select = rows.select;

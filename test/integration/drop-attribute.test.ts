@@ -26,6 +26,12 @@ test('drop_attribute rewrites the records a chunk at a time; writes made meanwhi
   // not carry the dropped value along), and the name written again on two records.
   await records.update(def, [{ id: N - 1, keep: 'updated' }], 'u');
   assert.equal(done, false, 'other writes commit between the rewrite\'s transactions');
+  // Readers no longer see the attribute, though records not rewritten yet still hold it on disk.
+  const onDisk = [...records.table('dev', 't').data.getRange({})].filter(({ key, value }) => typeof key === 'number' && 'x' in value[2]).length;
+  assert.ok(onDisk > 0, 'the rewrite is still going on');
+  assert.deepEqual(withX(records, def), []);
+  assert.equal(records.get(def, N - 3)?.x, undefined);
+  assert.deepEqual((await records.query(def, { filter: null })).filter((r) => 'x' in r), []);
   await records.upsert(def, [{ id: N - 2, x: 'new' }, { id: 1, x: 'new too' }], 'u');
   await dropping;
   assert.deepEqual(withX(records, def).sort(), [1, N - 2].sort());
