@@ -13,6 +13,7 @@ import { indexKeysOf, type IndexKey } from './index-keys.js';
 import { indexCountInRange, indexEntries, indexEntryCount, indexKeysFor, indexNumberBounds, recordBatches, recordCountInRange, recordsInRange, type IndexEntry, type KeyRange } from './ranges.js';
 import { queryBatches, runQuery, type QueryOptions } from './search.js';
 import type { StoredRecord } from './stored.js';
+import { timeBudget } from './slicer.js';
 import { TableHandle } from './table-handle.js';
 import { SPLIT_SLICE_MS, WRITE_CHUNK_ROWS, applyRemoteRecordInTxn, deleteRecords, finishRemoteWinsInTxn, prepareRecords, prepareRecordsSliced, writeRecords, type RemoteWin, type WriteDeps, type WriteMode, type WriteResult } from './writes.js';
 
@@ -233,10 +234,10 @@ export class Records {
         const visit = chunk();
         if (!visit) return false;
         let n = 0;
-        const started = performance.now();
+        const spent = timeBudget(SPLIT_SLICE_MS);
         for (const { key, value } of h.data.getRange(after === undefined ? { snapshot: false } : { start: after, snapshot: false })) {
           if (key === after) continue;
-          if (n++ >= WRITE_CHUNK_ROWS || ((n & 127) === 0 && performance.now() - started > SPLIT_SLICE_MS)) return true;
+          if (n >= WRITE_CHUNK_ROWS || spent(n++)) return true;
           after = key as PrimaryKey;
           visit(after, value);
         }

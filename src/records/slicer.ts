@@ -5,6 +5,16 @@
 /** Milliseconds a long loop (a query, the checks of a large write) runs before it gives the event loop back (as SQL's default sql.sliceMs). */
 export const SLICE_MS = 5;
 
+/**
+ * A time budget for a loop that cannot yield (inside one write transaction): the check says true
+ * once `ms` have passed, looking at the clock every 64 steps and never before step 63 (every
+ * transaction makes progress).
+ */
+export function timeBudget(ms: number): (step: number) => boolean {
+  const started = performance.now();
+  return (step) => (step & 63) === 63 && performance.now() - started > ms;
+}
+
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Counts the rows a loop touches and yields to the event loop once a slice is used up. */

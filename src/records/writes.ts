@@ -11,7 +11,7 @@ import type { ChangeEntry, PrimaryKey, RecordData } from '../changelog/entry.js'
 import { isNewer } from '../changelog/hlc.js';
 import { invalid } from '../errors/db-error.js';
 import type { StorageEngine } from '../storage/engine.js';
-import { SLICE_MS, Slicer } from './slicer.js';
+import { SLICE_MS, Slicer, timeBudget } from './slicer.js';
 import type { TableHandle } from './table-handle.js';
 
 export interface WriteResult {
@@ -71,9 +71,8 @@ async function inChunks<T>(items: T[], write: Chunk<T>): Promise<WriteResult> {
 function chunkBounds(length: number, from: number, budgetMs: number | null): { end: number; over: (i: number) => boolean } {
   const end = Math.min(length, from + WRITE_CHUNK_ROWS);
   if (budgetMs === null) return { end, over: () => false };
-  const started = performance.now();
-  // Checked every 64 rows, never before the first 64 (every transaction makes progress).
-  return { end, over: (i) => ((i - from) & 63) === 63 && performance.now() - started > budgetMs };
+  const spent = timeBudget(budgetMs);
+  return { end, over: (i) => spent(i - from) };
 }
 
 /**
