@@ -175,7 +175,11 @@ export class TableHandle {
 
   /** Drops every store of the table; call inside a write transaction. */
   dropStores(): void {
+    // The indexes in use, and any store a build cut short by a stop left behind (not in the definition).
+    const prefix = `i:${this.def.id}:`;
+    const left = this.#engine.storeNames(prefix).filter((name) => !this.maintained.includes(name.slice(prefix.length)));
     for (const attr of this.maintained) this.index(attr).drop();
+    for (const name of left) this.#engine.openStore(name, { dupSort: true }).drop();
     this.data.drop();
     this.tombstones.drop();
   }

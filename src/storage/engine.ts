@@ -67,6 +67,8 @@ export interface StorageStats {
 
 export interface StorageEngine {
   openStore<V = unknown>(name: string, options?: StoreOptions): KvStore<V>;
+  /** Names of the stores on disk that start with `prefix`, in order (opened or not). */
+  storeNames(prefix: string): string[];
   /**
    * Runs fn inside the next write transaction, batched with every other write queued in the
    * same event turn. fn must be synchronous and must not throw after its first write. The

@@ -64,6 +64,15 @@ export function openLmdbEngine(options: LmdbEngineOptions): StorageEngine {
       stores.set(name, store);
       return store as KvStore<V>;
     },
+    storeNames(prefix: string): string[] {
+      // LMDB keeps each named database as a key of the unnamed one, which FerryDB never writes.
+      const out: string[] = [];
+      for (const key of root.getKeys({ start: prefix })) {
+        if (typeof key !== 'string' || !key.startsWith(prefix)) break;
+        out.push(key);
+      }
+      return out;
+    },
     async transaction<T>(fn: () => T): Promise<T> {
       if (closed) throw new DbError('UNAVAILABLE', 'the database is shutting down');
       try {

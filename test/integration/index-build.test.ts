@@ -103,3 +103,23 @@ test('an attribute dropped, or a table dropped, during its index build ends the 
   await build3;
   assert.equal(records.catalog.findTable('dev', 'u'), undefined);
 });
+
+test('a table dropped after a build was cut short by a stop takes the partial index store with it', async (t) => {
+  const dir = tempDir(t, 'index');
+  const first = await filled(dir);
+  const build = first.records.ensureIndexed(first.def, ['v']);
+  build.catch(() => undefined);
+  await first.records.update(first.def, [{ id: 1, v: 50 }], 'u'); // commits after the build's first chunk
+  await first.engine.close();
+  await assert.rejects(build);
+
+  const { engine, records } = openRecords(dir);
+  t.after(() => engine.close());
+  const def = records.catalog.getTable('dev', 't');
+  const prefix = `i:${def.id}:`;
+  assert.deepEqual(engine.storeNames(prefix), [`${prefix}v`], 'the partial store is on disk, the definition does not name it');
+  assert.equal(records.isIndexed(def, 'v'), false);
+  await records.dropTable('dev', 't');
+  assert.deepEqual(engine.storeNames(prefix), []);
+  assert.deepEqual(engine.storeNames(`d:${def.id}`), []);
+});
