@@ -118,6 +118,8 @@ class LmdbStore<V> implements KvStore<V> {
   readonly #hasStructures: boolean;
   readonly #dupSort: boolean;
   readonly #forget: () => void;
+  /** Set by drop(): an iteration still open on the store (a read that yields between slices) must stop. */
+  dropped = false;
 
   constructor(name: string, db: Database<unknown, LmdbKey>, hasStructures: boolean, dupSort: boolean, forget: () => void) {
     this.name = name;
@@ -172,15 +174,15 @@ class LmdbStore<V> implements KvStore<V> {
   }
 
   getRange(options: RangeOptions = {}): Iterable<Entry<V>> {
-    return this.#db.getRange(this.#range(options) as never) as unknown as Iterable<Entry<V>>;
+    return new Guarded(this, this.#db.getRange(this.#range(options) as never) as unknown as Iterable<Entry<V>>);
   }
 
   getKeys(options: RangeOptions = {}): Iterable<Key> {
-    return this.#db.getKeys(this.#range(options) as never) as Iterable<Key>;
+    return new Guarded(this, this.#db.getKeys(this.#range(options) as never) as Iterable<Key>);
   }
 
   getValues(key: Key, options: RangeOptions = {}): Iterable<V> {
-    return this.#db.getValues(key as LmdbKey, this.#range(options) as never) as Iterable<V>;
+    return new Guarded(this, this.#db.getValues(key as LmdbKey, this.#range(options) as never) as Iterable<V>);
   }
 
   getCount(options?: RangeOptions): number {
@@ -196,6 +198,7 @@ class LmdbStore<V> implements KvStore<V> {
     } catch (err) {
       throw translate(err);
     }
+    this.dropped = true;
     this.#forget();
   }
 
@@ -205,6 +208,41 @@ class LmdbStore<V> implements KvStore<V> {
     } catch (err) {
       throw translate(err);
     }
+  }
+}
+
+/**
+ * An iteration over a store that refuses to go on once the store was dropped. Reads yield to the
+ * event loop between slices, so a drop_table (or an index's drop) can commit in the middle of
+ * one; lmdb-js would then move its cursor on a database handle that no longer exists (seen: a
+ * search resumed after its table was dropped and created again spun forever, holding the event
+ * loop). The reader gets a 404 instead; the check costs one field read per entry.
+ */
+class Guarded<T> implements Iterable<T> {
+  readonly #store: { dropped: boolean; name: string };
+  readonly #inner: Iterable<T>;
+
+  constructor(store: { dropped: boolean; name: string }, inner: Iterable<T>) {
+    this.#store = store;
+    this.#inner = inner;
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    const store = this.#store;
+    const it = this.#inner[Symbol.iterator]();
+    return {
+      next(): IteratorResult<T> {
+        if (store.dropped) {
+          it.return?.();
+          throw new DbError('NOT_FOUND', 'the table (or index) was dropped while it was being read');
+        }
+        return it.next();
+      },
+      return(value?: unknown): IteratorResult<T> {
+        it.return?.();
+        return { done: true, value: value as T };
+      },
+    };
   }
 }
 

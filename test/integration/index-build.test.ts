@@ -123,3 +123,23 @@ test('a table dropped after a build was cut short by a stop takes the partial in
   assert.deepEqual(engine.storeNames(prefix), []);
   assert.deepEqual(engine.storeNames(`d:${def.id}`), []);
 });
+
+test('a read that yields between batches stops with a 404 when its table or index is dropped meanwhile', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t, 'index');
+  const { engine, records, def } = await filled(dir);
+  t.after(() => engine.close());
+  await records.ensureIndexed(def, ['v']);
+  // Over the index (a dupSort store, read on a snapshot) and over the records.
+  for (const filter of [
+    { kind: 'group' as const, operator: 'and' as const, conditions: [{ kind: 'condition' as const, attribute: 'v', comparator: 'greater_than_equal' as const, value: 0 }] },
+    null,
+  ]) {
+    const table = filter ? def : records.createTable('dev', 'plain', 'id');
+    if (!filter) await records.insert(table, Array.from({ length: N }, (_, i) => ({ id: i })), 'u');
+    const batches = records.queryBatches(table, { filter });
+    const first = await batches.next();
+    assert.equal(first.done, false);
+    await records.dropTable('dev', table.name);
+    await assert.rejects(batches.next(), (err: { code?: string }) => err.code === 'NOT_FOUND');
+  }
+});

@@ -112,3 +112,36 @@ test('export_local writes a streamed search to its JSON file whole', async () =>
   const text = readFileSync(join(dir, 'paged.json'), 'utf8');
   assert.equal(text, JSON.stringify(Array.from({ length: SMALL }, (_, i) => ({ id: i, label: `r${i}` }))));
 });
+
+// Without the storage guard this spun forever, holding the event loop: a deadline makes it a failure.
+test('a table dropped and created again in the middle of a streamed search cuts the response short; the node keeps answering', { timeout: 60_000 }, async () => {
+  await s.op({ operation: 'create_table', database: 'dev', table: 'gone', primary_key: 'id' });
+  for (let i = 0; i < BIG; i += 5000) {
+    await s.op({ operation: 'insert', database: 'dev', table: 'gone', records: Array.from({ length: 5000 }, (_, k) => ({ id: i + k, pad: PAD })) });
+  }
+  const outcome = await new Promise<string>((resolve) => {
+    post({ ...everyBigRow, table: 'gone' }, (res) => {
+      let paused = false;
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (paused) return;
+        paused = true;
+        res.pause();
+        void (async () => {
+          assert.equal((await s.op({ operation: 'drop_table', database: 'dev', table: 'gone' })).status, 200);
+          assert.equal((await s.op({ operation: 'create_table', database: 'dev', table: 'gone', primary_key: 'id' })).status, 200);
+          assert.equal((await s.op({ operation: 'insert', database: 'dev', table: 'gone', records: [{ id: 1, pad: 'new' }] })).status, 200);
+          res.resume();
+        })();
+      });
+      res.on('end', () => resolve(`ended after ${bytes} bytes`));
+      res.on('aborted', () => resolve('aborted'));
+      res.on('error', () => resolve('aborted'));
+    });
+  });
+  // Never a complete, valid array that silently lacks rows.
+  assert.equal(outcome, 'aborted');
+  const r = await s.op({ operation: 'search_by_value', database: 'dev', table: 'gone', attribute: 'id', value: '*', get_attributes: ['id', 'pad'] });
+  assert.deepEqual(r.body, [{ id: 1, pad: 'new' }]);
+});
