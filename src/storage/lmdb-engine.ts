@@ -106,6 +106,7 @@ export function openLmdbEngine(options: LmdbEngineOptions): StorageEngine {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      for (const store of stores.values()) store.gone = { error: new DbError('UNAVAILABLE', 'the database is shutting down'), closed: true };
       await root.flushed;
       await root.close();
     },
@@ -118,8 +119,11 @@ class LmdbStore<V> implements KvStore<V> {
   readonly #hasStructures: boolean;
   readonly #dupSort: boolean;
   readonly #forget: () => void;
-  /** Set by drop(): an iteration still open on the store (a read that yields between slices) must stop. */
-  dropped = false;
+  /**
+   * Set by drop() and by the engine's close(): an iteration still open on the store (a read that
+   * yields between slices) must stop, with this error. After a close lmdb-js must not be touched at all.
+   */
+  gone: { error: DbError; closed: boolean } | null = null;
 
   constructor(name: string, db: Database<unknown, LmdbKey>, hasStructures: boolean, dupSort: boolean, forget: () => void) {
     this.name = name;
@@ -198,7 +202,7 @@ class LmdbStore<V> implements KvStore<V> {
     } catch (err) {
       throw translate(err);
     }
-    this.dropped = true;
+    this.gone = { error: new DbError('NOT_FOUND', 'the table (or index) was dropped while it was being read'), closed: false };
     this.#forget();
   }
 
@@ -212,17 +216,18 @@ class LmdbStore<V> implements KvStore<V> {
 }
 
 /**
- * An iteration over a store that refuses to go on once the store was dropped. Reads yield to the
- * event loop between slices, so a drop_table (or an index's drop) can commit in the middle of
- * one; lmdb-js would then move its cursor on a database handle that no longer exists (seen: a
- * search resumed after its table was dropped and created again spun forever, holding the event
- * loop). The reader gets a 404 instead; the check costs one field read per entry.
+ * An iteration over a store that refuses to go on once the store was dropped or the engine
+ * closed. Reads yield to the event loop between slices, so a drop_table (or an index's drop), or
+ * a stop, can happen in the middle of one; lmdb-js would then move its cursor on a database
+ * handle (or an environment) that no longer exists. Seen: SIGSEGV over an index, and an endless
+ * loop holding the event loop over a table dropped and created again. The reader gets a 404 (or
+ * 503 while shutting down) instead; the check costs one field read per entry.
  */
 class Guarded<T> implements Iterable<T> {
-  readonly #store: { dropped: boolean; name: string };
+  readonly #store: { gone: LmdbStore<unknown>['gone'] };
   readonly #inner: Iterable<T>;
 
-  constructor(store: { dropped: boolean; name: string }, inner: Iterable<T>) {
+  constructor(store: { gone: LmdbStore<unknown>['gone'] }, inner: Iterable<T>) {
     this.#store = store;
     this.#inner = inner;
   }
@@ -230,16 +235,19 @@ class Guarded<T> implements Iterable<T> {
   [Symbol.iterator](): Iterator<T> {
     const store = this.#store;
     const it = this.#inner[Symbol.iterator]();
+    // Ends lmdb-js's cursor (it holds a read transaction), unless the environment is already closed.
+    const finish = () => { if (!store.gone?.closed) it.return?.(); };
     return {
       next(): IteratorResult<T> {
-        if (store.dropped) {
-          it.return?.();
-          throw new DbError('NOT_FOUND', 'the table (or index) was dropped while it was being read');
+        const gone = store.gone;
+        if (gone) {
+          finish();
+          throw gone.error;
         }
         return it.next();
       },
       return(value?: unknown): IteratorResult<T> {
-        it.return?.();
+        finish();
         return { done: true, value: value as T };
       },
     };
