@@ -231,6 +231,8 @@ export class Records {
     let after: PrimaryKey | undefined;
     for (let more = true; more;) {
       more = await this.engine.transaction((): boolean => {
+        // Dropped since the last transaction: nothing left to visit.
+        if (h.dropped) return false;
         const visit = chunk();
         if (!visit) return false;
         let n = 0;

@@ -173,8 +173,16 @@ export class TableHandle {
     }
   }
 
+  #dropped = false;
+
+  /** True once the table was dropped: a write or a pass that held this handle across a yield must not touch it. */
+  get dropped(): boolean {
+    return this.#dropped;
+  }
+
   /** Drops every store of the table; call inside a write transaction. */
   dropStores(): void {
+    this.#dropped = true;
     // The indexes in use, and any store a build cut short by a stop left behind (not in the definition).
     const prefix = `i:${this.def.id}:`;
     const left = this.#engine.storeNames(prefix).filter((name) => !this.maintained.includes(name.slice(prefix.length)));

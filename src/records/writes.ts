@@ -67,6 +67,15 @@ async function inChunks<T>(items: T[], write: Chunk<T>): Promise<WriteResult> {
   return all;
 }
 
+/**
+ * First thing in a write's transaction, before any write: the table may have been dropped since
+ * the request found it (a split write yields between its transactions, and its checks between
+ * slices). Its answer is then HarperDB's for a write into a missing table.
+ */
+function assertLive(table: TableHandle): void {
+  if (table.dropped) throw invalid(`Table '${table.def.database}.${table.def.name}' does not exist`);
+}
+
 /** Where a chunk starting at `from` ends, and a check that says when its time is used up. */
 function chunkBounds(length: number, from: number, budgetMs: number | null): { end: number; over: (i: number) => boolean } {
   const end = Math.min(length, from + WRITE_CHUNK_ROWS);
@@ -143,6 +152,7 @@ async function writeChunk(deps: WriteDeps, table: TableHandle, rows: [PrimaryKey
   const { engine, catalog, changelog } = deps;
   const def = table.def;
   const result = await engine.transaction((): WriteResult & { next: number } => {
+    assertLive(table);
     const { end, over } = chunkBounds(rows.length, from, budgetMs);
     const now = Date.now();
     const written: PrimaryKey[] = [];
@@ -211,6 +221,7 @@ async function deleteChunk(deps: WriteDeps, table: TableHandle, keys: PrimaryKey
   const { engine, changelog } = deps;
   const def = table.def;
   const result = await engine.transaction((): WriteResult & { next: number } => {
+    assertLive(table);
     const { end, over } = chunkBounds(keys.length, from, budgetMs);
     let next = end;
     const written: PrimaryKey[] = [];

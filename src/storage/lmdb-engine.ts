@@ -141,6 +141,7 @@ class LmdbStore<V> implements KvStore<V> {
   }
 
   get(key: Key): V | undefined {
+    if (this.gone) throw this.gone.error;
     try {
       return this.#db.get(key as LmdbKey) as V | undefined;
     } catch (err) {
@@ -149,10 +150,12 @@ class LmdbStore<V> implements KvStore<V> {
   }
 
   doesExist(key: Key, value?: unknown): boolean {
+    if (this.gone) throw this.gone.error;
     return value === undefined ? this.#db.doesExist(key as LmdbKey) : this.#db.doesExist(key as LmdbKey, value);
   }
 
   put(key: Key, value: V): void {
+    if (this.gone) throw this.gone.error;
     try {
       this.#db.putSync(key as LmdbKey, value);
     } catch (err) {
@@ -161,6 +164,7 @@ class LmdbStore<V> implements KvStore<V> {
   }
 
   append(key: Key, value: V): boolean {
+    if (this.gone) throw this.gone.error;
     try {
       // lmdb reports an out-of-order append as a failed condition (false), never as an error
       return (this.#db.putSync(key as LmdbKey, value, APPEND) as unknown) === true;
@@ -170,6 +174,7 @@ class LmdbStore<V> implements KvStore<V> {
   }
 
   remove(key: Key, value?: unknown): boolean {
+    if (this.gone) throw this.gone.error;
     try {
       return value === undefined ? this.#db.removeSync(key as LmdbKey) : this.#db.removeSync(key as LmdbKey, value as never);
     } catch (err) {
@@ -202,7 +207,7 @@ class LmdbStore<V> implements KvStore<V> {
     } catch (err) {
       throw translate(err);
     }
-    this.gone = { error: new DbError('NOT_FOUND', 'the table (or index) was dropped while it was being read'), closed: false };
+    this.gone = { error: new DbError('NOT_FOUND', 'the table (or index) was dropped while in use'), closed: false };
     this.#forget();
   }
 

@@ -85,3 +85,36 @@ test('delete_records_before over more records than one transaction visits remove
   assert.equal([...index.getValues('old')].length, 0);
   assert.equal([...index.getValues('new')].length, n);
 });
+
+test('a table dropped while a split write or a pass over it is under way ends them with an error, never a crash', async (t) => {
+  const dir = tempDir(t, 'chunks');
+  const { engine, records } = openRecords(dir);
+  t.after(() => engine.close());
+  const n = 4 * WRITE_CHUNK_ROWS;
+  const fresh = async (indexed: boolean) => {
+    const def = records.createTable('dev', 'gone', 'id', indexed ? ['v'] : []);
+    await records.insert(def, rows(1, WRITE_CHUNK_ROWS), 'u');
+    return def;
+  };
+  // (Before the check, a 60,000-row insert racing a drop_table killed the node with SIGSEGV.)
+  for (const indexed of [false, true]) {
+    let def = await fresh(indexed);
+    const writing = records.upsert(def, rows(1, n, 'b'), 'u');
+    await records.dropTable('dev', 'gone');
+    await assert.rejects(writing, /Table 'dev\.gone' does not exist/);
+
+    def = await fresh(indexed);
+    const deleting = records.delete(def, Array.from({ length: n }, (_, i) => i + 1), 'u');
+    await records.dropTable('dev', 'gone');
+    await assert.rejects(deleting, /Table 'dev\.gone' does not exist/);
+
+    def = await fresh(indexed);
+    const purging = records.purgeCreatedBefore(def, Date.now() + 1000);
+    await records.dropTable('dev', 'gone');
+    assert.ok((await purging) <= WRITE_CHUNK_ROWS);
+  }
+  // The name is free and the node's storage still works.
+  const again = records.createTable('dev', 'gone', 'id');
+  await records.insert(again, rows(1, 3), 'u');
+  assert.equal(records.count(again), 3);
+});
