@@ -56,6 +56,8 @@ export class Records {
   handle(def: TableDef): TableHandle {
     let h = this.#handles.get(def.id);
     if (!h) {
+      // A definition held across a drop must not open (and so create again) the dropped stores.
+      if (this.catalog.findTable(def.database, def.name)?.id !== def.id) throw new DbError('NOT_FOUND', `Table '${def.database}.${def.name}' does not exist`);
       h = new TableHandle(this.engine, def);
       this.#handles.set(def.id, h);
     }

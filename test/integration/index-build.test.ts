@@ -143,3 +143,13 @@ test('a read that yields between batches stops with a 404 when its table or inde
     await assert.rejects(batches.next(), (err: { code?: string }) => err.code === 'NOT_FOUND');
   }
 });
+
+test('a table definition held across its drop does not bring the dropped stores back', async (t) => {
+  const dir = tempDir(t, 'index');
+  const { engine, records, def } = await filled(dir);
+  t.after(() => engine.close());
+  await records.dropTable('dev', 't');
+  assert.throws(() => records.get(def, 1), (err: { code?: string }) => err.code === 'NOT_FOUND');
+  await assert.rejects(async () => records.insert(def, [{ id: 1 }], 'u'), (err: { code?: string }) => err.code === 'NOT_FOUND');
+  assert.deepEqual(engine.storeNames(`d:${def.id}`), []);
+});
