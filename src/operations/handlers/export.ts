@@ -3,7 +3,7 @@
  * CSV file on the server, as a job. The path must be an existing, writable directory.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { open, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
@@ -26,8 +26,11 @@ export function toCsv(rows: Record<string, unknown>[]): string {
   return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
-/** Writes the rows as one JSON array, a batch at a time (the same bytes as JSON.stringify); returns how many. */
-async function writeJsonRows(file: string, rows: RowStream): Promise<number> {
+/**
+ * Writes the rows as one JSON array, a batch at a time (the same bytes as JSON.stringify); returns
+ * how many. A read that fails part-way (its table dropped) removes the file: no partial export.
+ */
+export async function writeJsonRows(file: string, rows: RowStream): Promise<number> {
   const out = await open(file, 'wx');
   let n = 0;
   try {
@@ -36,9 +39,12 @@ async function writeJsonRows(file: string, rows: RowStream): Promise<number> {
       n += batch.length;
     }
     await out.write(n === 0 ? '[]' : ']');
-  } finally {
+  } catch (err) {
     await out.close();
+    await unlink(file).catch(() => undefined);
+    throw err;
   }
+  await out.close();
   return n;
 }
 
