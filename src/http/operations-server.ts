@@ -9,7 +9,7 @@ import { DbError } from '../errors/db-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Body, OperationContext, Services } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
-import { RowStream } from '../operations/row-stream.js';
+import { jsonArrayPiece, RowStream } from '../operations/row-stream.js';
 import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { applyServerLimits } from './server-limits.js';
@@ -91,9 +91,9 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
       res.writeHead(200, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
     }
     for (let i = 0; i < rows.length; i += SLICE_ROWS) {
-      const part = JSON.stringify(rows.slice(i, i + SLICE_ROWS));
+      const piece = jsonArrayPiece(rows.slice(i, i + SLICE_ROWS), first && i === 0);
       if (res.destroyed) return false;
-      const more = res.write((first && i === 0 ? '[' : ',') + part.slice(1, -1));
+      const more = res.write(piece);
       if (!more) await drained(res);
       // Also after a drain: when the socket takes each write at once, 'drain' comes from a
       // nextTick, and a loop on it alone would never give the event loop back.

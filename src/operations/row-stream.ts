@@ -6,6 +6,14 @@
  */
 export type Row = Record<string, unknown>;
 
+/**
+ * A non-empty slice of a JSON array: '[' or ',' and the rows' elements. The pieces of a
+ * sequence of slices, followed by ']', are the bytes of JSON.stringify of all the rows.
+ */
+export function jsonArrayPiece(rows: readonly unknown[], first: boolean): string {
+  return (first ? '[' : ',') + JSON.stringify(rows).slice(1, -1);
+}
+
 export class RowStream implements AsyncIterable<Row[]> {
   readonly #batches: AsyncIterable<Row[]>;
   #read = false;

@@ -226,8 +226,8 @@ export class Records {
   /**
    * Visits a table's records in key order, in write transactions of at most SPLIT_SLICE_MS of
    * work (and WRITE_CHUNK_ROWS records), so a pass over a large table never holds the event loop
-   * for long. `chunk` runs first in each transaction and
-   * gives that transaction's visitor, or null to stop; `finish` runs in the one that saw the last record.
+   * for long; it stops when the table is dropped. `chunk` runs first in each transaction and gives
+   * that transaction's visitor, or null to stop; `finish` runs in the one that saw the last record.
    */
   async #inChunks(h: TableHandle, chunk: () => ((key: PrimaryKey, stored: StoredRecord) => void) | null, finish: () => void): Promise<void> {
     let after: PrimaryKey | undefined;

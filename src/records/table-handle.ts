@@ -38,6 +38,7 @@ export class TableHandle {
    * the drop's clock reading. Readers, and writes merging into an older record, leave them out.
    */
   readonly #stripping = new Map<string, number>();
+  #dropped = false;
 
   /** Records older than `hlc` lose `attribute` to readers and merges (an attribute drop still rewriting them). */
   hideDropped(attribute: string, hlc: number): void {
@@ -172,8 +173,6 @@ export class TableHandle {
       if (after) for (const k of indexKeysOf(newV)) idx.put(k, key);
     }
   }
-
-  #dropped = false;
 
   /** True once the table was dropped: a write or a pass that held this handle across a yield must not touch it. */
   get dropped(): boolean {

@@ -9,7 +9,7 @@ import { invalid } from '../../errors/db-error.js';
 import type { Body, OperationContext } from '../context.js';
 import { requireString } from '../fields.js';
 import type { OperationRegistry } from '../registry.js';
-import { RowStream } from '../row-stream.js';
+import { jsonArrayPiece, RowStream } from '../row-stream.js';
 
 export const EXPORT_SOURCES = ['search_by_hash', 'search_by_id', 'search_by_value', 'search_by_conditions', 'sql'];
 
@@ -35,7 +35,7 @@ export async function writeJsonRows(file: string, rows: RowStream): Promise<numb
   let n = 0;
   try {
     for await (const batch of rows) {
-      await out.write((n === 0 ? '[' : ',') + JSON.stringify(batch).slice(1, -1));
+      await out.write(jsonArrayPiece(batch, n === 0));
       n += batch.length;
     }
     await out.write(n === 0 ? '[]' : ']');
