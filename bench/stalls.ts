@@ -3,10 +3,10 @@
  * answer and the slowest search_by_id on another table from its start until 300 ms after it
  * answered (bench/stall-probe.ts, in a worker thread). One node process per run, rows written
  * through the operations API, change log included. In order on one table: the first search of an
- * unindexed attribute (it builds the index), a search returning every row, SQL SELECT of every
- * row, a GROUP BY over every row, an ORDER BY of an unindexed column with a LIMIT, a join of
- * every row, SQL UPDATE of every row, drop_attribute, SQL DELETE of every row (the rows are
- * written again), drop_table.
+ * unindexed attribute (it builds the index), a search returning every row, the same by a REST GET
+ * of the collection, SQL SELECT of every row, a GROUP BY over every row, an ORDER BY of an
+ * unindexed column with a LIMIT, a join of every row, SQL UPDATE of every row, drop_attribute,
+ * SQL DELETE of every row (the rows are written again), drop_table.
  * Run alone: `node dist/bench/stalls.js [rows]`.
  */
 import { once } from 'node:events';
@@ -41,11 +41,16 @@ export async function runStallsOnce(rows: number): Promise<Record<string, Stall>
       const [m] = (await once(probe!, 'message')) as [{ worst_ms: number }];
       return m.worst_ms;
     };
-    const measure = async (body: Record<string, unknown>): Promise<Stall> => {
+    const restGet = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${node.user}:${node.password}`).toString('base64')}` } });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${path} failed: ${res.status} ${text.slice(0, 200)}`);
+    };
+    const measure = async (body: Record<string, unknown> | string): Promise<Stall> => {
       await new Promise((r) => setTimeout(r, 100));
       await mark();
       const t0 = performance.now();
-      await must(body);
+      await (typeof body === 'string' ? restGet(body) : must(body));
       const opMs = Math.round(performance.now() - t0);
       await new Promise((r) => setTimeout(r, AFTER_MS));
       return { op_ms: opMs, worst_probe_ms: await mark() };
@@ -64,6 +69,7 @@ export async function runStallsOnce(rows: number): Promise<Record<string, Stall>
     const out: Record<string, Stall> = {};
     out.first_search_builds_index = await measure({ operation: 'search_by_value', database: 'data', table: 'big', attribute: 'pressure', value: -1, get_attributes: ['id'] });
     out.search_every_row = await measure({ operation: 'search_by_value', database: 'data', table: 'big', attribute: 'id', value: '*', get_attributes: ['*'] });
+    out.rest_get_every_row = await measure('/data/big/');
     // The first SQL statement loads the parser (once per process): not a long operation, kept out of the figures.
     await must({ operation: 'sql', sql: 'SELECT id FROM data.small WHERE id = 1' });
     out.sql_select_every_row = await measure({ operation: 'sql', sql: 'SELECT * FROM data.big' });

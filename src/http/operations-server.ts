@@ -9,9 +9,10 @@ import { DbError } from '../errors/db-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Body, OperationContext, Services } from '../operations/context.js';
 import type { OperationRegistry } from '../operations/registry.js';
-import { jsonArrayPiece, RowStream } from '../operations/row-stream.js';
+import { RowStream } from '../operations/row-stream.js';
 import { corsHeaders, isOriginAllowed, type CorsPolicy } from './cors.js';
 import { errorResponse } from './error-response.js';
+import { sendJsonRows, STREAM_ROWS } from './row-response.js';
 import { applyServerLimits } from './server-limits.js';
 import type { StudioFiles } from './studio-static.js';
 
@@ -26,16 +27,6 @@ export interface OperationsServerOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
-/** Results with more rows than this are serialised a slice at a time, giving the event loop back between slices. */
-const STREAM_ROWS = 5000;
-const SLICE_ROWS = 2000;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Resolves on the response's next 'drain' or its 'close', whichever comes first (no listener left behind). */
-const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
-  const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-  res.on('drain', done);
-  res.on('close', done);
-});
 const NOT_FOUND = JSON.stringify({ error: 'Not Found', statusCode: 404 });
 /** Largest body looked at before authentication (token requests are tiny). */
 const PUBLIC_BODY_LIMIT = 64 * 1024;
@@ -65,72 +56,14 @@ export function createOperationsServer(opts: OperationsServerOptions): Server {
   };
 
   const respond = (res: ServerResponse, result: unknown, extra?: Record<string, string>, operation?: unknown) => {
-    if (result instanceof RowStream) {
-      sendStream(res, result, extra, operation).catch((err: unknown) => { logger.warn({ err }, 'sending a large result failed'); res.destroy(); });
-      return;
-    }
     const value = typeof result === 'string' ? { message: result } : result === undefined ? { message: 'ok' } : result;
-    if (Array.isArray(value) && value.length > STREAM_ROWS) {
-      writeRows(res, value, true, extra).then((open) => { if (open) res.end(']'); })
+    if (value instanceof RowStream || (Array.isArray(value) && value.length > STREAM_ROWS)) {
+      const headers = extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS;
+      sendJsonRows(res, value instanceof RowStream ? value : [value], { headers, fail: (err) => fail(res, err, extra, { operation }) })
         .catch((err: unknown) => { logger.warn({ err }, 'sending a large result failed'); res.destroy(); });
       return;
     }
     send(res, 200, JSON.stringify(value), extra);
-  };
-
-  /**
-   * Writes rows as the inside of a JSON array, SLICE_ROWS at a time (serialising a million rows
-   * at once took a few hundred ms of the event loop), waiting for the socket to drain. The
-   * first call writes the head and '['; the caller ends with ']'. Joined, the bytes are those
-   * of JSON.stringify(rows). False once the client has gone.
-   */
-  const writeRows = async (res: ServerResponse, rows: unknown[], first: boolean, extra?: Record<string, string>): Promise<boolean> => {
-    if (res.destroyed) return false;
-    if (first) {
-      if (res.headersSent) return false;
-      res.writeHead(200, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
-    }
-    for (let i = 0; i < rows.length; i += SLICE_ROWS) {
-      const piece = jsonArrayPiece(rows.slice(i, i + SLICE_ROWS), first && i === 0);
-      if (res.destroyed) return false;
-      const more = res.write(piece);
-      if (!more) await drained(res);
-      // Also after a drain: when the socket takes each write at once, 'drain' comes from a
-      // nextTick, and a loop on it alone would never give the event loop back.
-      await nextTurn();
-    }
-    return !res.destroyed;
-  };
-
-  /**
-   * A streamed result: up to STREAM_ROWS rows are answered in one body (an error while reading
-   * them is an ordinary error response); past that the rows go out as they are read. An error
-   * after the first bytes can only cut the response short, which the client sees as invalid JSON.
-   */
-  const sendStream = async (res: ServerResponse, rows: RowStream, extra?: Record<string, string>, operation?: unknown) => {
-    const it = rows[Symbol.asyncIterator]();
-    const head: unknown[] = [];
-    try {
-      for (;;) {
-        const next = await it.next();
-        if (next.done) return send(res, 200, JSON.stringify(head), extra);
-        for (const r of next.value) head.push(r);
-        if (head.length > STREAM_ROWS) break;
-      }
-    } catch (err) {
-      return fail(res, err, extra, { operation });
-    }
-    try {
-      let open = await writeRows(res, head, true, extra);
-      head.length = 0;
-      while (open) {
-        const next = await it.next();
-        if (next.done) return void res.end(']');
-        open = await writeRows(res, next.value, false);
-      }
-    } finally {
-      await it.return?.(undefined);
-    }
   };
 
   const parse = (raw: Buffer): Body | DbError => {

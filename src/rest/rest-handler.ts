@@ -11,11 +11,13 @@ import type { TableDef } from '../catalog/catalog.js';
 import type { PrimaryKey, RecordData } from '../changelog/entry.js';
 import { DbError, invalid } from '../errors/db-error.js';
 import { errorResponse } from '../http/error-response.js';
+import { sendJsonRows } from '../http/row-response.js';
 import type { Logger } from '../log/logger.js';
 import type { Services } from '../operations/context.js';
 import { describeTableDef } from '../operations/handlers/schema.js';
+import { RowStream } from '../operations/row-stream.js';
 import type { Condition, Group } from '../records/conditions.js';
-import { indexableConditions } from '../records/search.js';
+import { indexableConditions, type QueryOptions } from '../records/search.js';
 import { bodyFormat, decodeBody, encodeBody, MEDIA_TYPES, negotiate, type Format } from './content.js';
 import type { IngestObserver } from './observer.js';
 import { parseRestQuery } from './query-string.js';
@@ -141,9 +143,13 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
         const rq = query ? parseRestQuery(query) : null;
         return send(req, res, 200, format, project(services.records.handle(def).view(stored), attrs, rq?.select ?? null), { etag });
       }
-      const rows = await queryRows(def, target, query);
-      const select = rows.select;
-      return send(req, res, 200, format, rows.records.map((r) => project(r, attrs, select)));
+      const { q, select } = await queryOf(def, target, query);
+      if (format === 'json' && method === 'GET') {
+        // JSON is sent as it is read (a result of any size is never held whole); the other formats are encoded whole.
+        const rows = new RowStream(services.records.queryBatches(def, q)).map((r) => project(r, attrs, select));
+        return sendJsonRows(res, rows, { headers: { 'content-type': 'application/json; charset=utf-8' }, fail: (err) => fail(req, res, format, err) });
+      }
+      return send(req, res, 200, format, (await services.records.query(def, q)).map((r) => project(r, attrs, select)));
     }
     if (method === 'DELETE') {
       assertTableAccess(user, def.database, def.name, 'delete');
@@ -154,7 +160,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
         keys = [key];
       } else {
         if (!query && target.target === 'collection') throw invalid('DELETE on a whole table needs a query string (use drop_table or delete with a condition)');
-        keys = (await queryRows(def, target, query)).records.map((r) => r[hash] as PrimaryKey);
+        keys = (await services.records.query(def, (await queryOf(def, target, query)).q)).map((r) => r[hash] as PrimaryKey);
       }
       const result = keys.length ? await services.records.delete(def, keys, user.username) : null;
       if (result) observer.rowsWritten('rest', def.database, def.name, result.written.length);
@@ -187,7 +193,8 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
     return send(req, res, 204, format, undefined);
   };
 
-  const queryRows = async (def: TableDef, target: ResolvedPath, query: string) => {
+  /** A collection query: the records query (its indexes built) and the attributes to return. */
+  const queryOf = async (def: TableDef, target: ResolvedPath, query: string): Promise<{ q: QueryOptions; select: string[] | null }> => {
     const rq = parseRestQuery(query);
     let filter: Group | null = rq.filter;
     if (target.target === 'prefix') {
@@ -196,7 +203,7 @@ export function createRestHandler(opts: RestHandlerOptions): (req: IncomingMessa
     }
     const wanted = indexableConditions(filter).map((c) => c.attribute);
     if (wanted.length) await services.records.ensureIndexed(def, wanted);
-    return { records: await services.records.query(def, { filter, sort: rq.sort, limit: rq.limit, offset: rq.offset }), select: rq.select };
+    return { q: { filter, sort: rq.sort, limit: rq.limit, offset: rq.offset }, select: rq.select };
   };
 
   return (req, res) => {
