@@ -28,7 +28,10 @@ export interface RowResponseOptions {
   fail: (err: unknown) => void;
 }
 
-/** Sends the rows of `batches` as one JSON array; resolves when done (or the client has gone). */
+/**
+ * Sends the rows of `batches` as one JSON array; resolves when done (or the client has gone).
+ * Rejects, with the response already cut short, when reading fails after the first bytes.
+ */
 export async function sendJsonRows(res: ServerResponse, batches: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>, o: RowResponseOptions): Promise<void> {
   const it = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : (batches as Iterable<readonly unknown[]>)[Symbol.iterator]();
   const head: unknown[] = [];
@@ -49,12 +52,18 @@ export async function sendJsonRows(res: ServerResponse, batches: AsyncIterable<r
     }
     if (res.headersSent || res.destroyed) return;
     res.writeHead(200, o.headers);
-    let open = await writeSlices(res, head, true);
-    head.length = 0;
-    while (open) {
-      const next = await it.next();
-      if (next.done) return void res.end(']');
-      open = await writeSlices(res, next.value, false);
+    try {
+      let open = await writeSlices(res, head, true);
+      head.length = 0;
+      while (open) {
+        const next = await it.next();
+        if (next.done) return void res.end(']');
+        open = await writeSlices(res, next.value, false);
+      }
+    } catch (err) {
+      // Past the head no error response is possible: cut the response, then let the caller log.
+      res.destroy();
+      throw err;
     }
   } finally {
     await it.return?.(undefined);

@@ -179,3 +179,27 @@ test('a large REST collection query is sent as it is read, with the bytes of one
   assert.equal(head.status, 200);
   assert.equal(await head.text(), '');
 });
+
+test('a REST collection query whose table is dropped in the middle is cut short, not left hanging', { timeout: 60_000 }, async (t) => {
+  const { s } = await setup(t);
+  await s.op({ operation: 'create_table', database: 'dev', table: 'gone', primary_key: 'id' });
+  const pad = 'x'.repeat(680); // 21 MB in all: far more than the socket buffers take
+  for (let i = 0; i < 30_000; i += 5000) {
+    await s.op({ operation: 'insert', database: 'dev', table: 'gone', records: Array.from({ length: 5000 }, (_, k) => ({ id: i + k, pad })) });
+  }
+  const { request } = await import('node:http');
+  const outcome = await new Promise<string>((resolve) => {
+    const req = request(`http://127.0.0.1:${s.node.services.node.ports.http}/dev/gone/`, { headers: { authorization: AUTH } }, (res) => {
+      res.once('data', () => {
+        res.pause();
+        void s.op({ operation: 'drop_table', database: 'dev', table: 'gone' }).then(() => res.resume());
+      });
+      res.on('end', () => resolve('ended'));
+      res.on('aborted', () => resolve('aborted'));
+      res.on('error', () => resolve('aborted'));
+    });
+    req.on('error', () => resolve('aborted'));
+    req.end();
+  });
+  assert.equal(outcome, 'aborted');
+});
