@@ -81,3 +81,26 @@ test('a busy link does not time out: heartbeats are not starved by data', async 
   assert.equal(closedBefore, 0);
   assert.equal(proxy.counters().open, 1, 'one link throughout');
 });
+
+test('a write split into many transactions (one 20,001-row insert, then an UPDATE and a DELETE of most of it) replicates whole, once', async (t) => {
+  const { edge, hq } = await linkedPair(t);
+  const n = 20_001;
+  const ins = await edge.op({ operation: 'insert', database: 'default', table: 'sensor_data', records: sensorRows(1, n) });
+  assert.equal(ins.status, 200);
+  assert.equal(ins.body.inserted_hashes.length, n);
+  await waitForCount(hq.op, 'default', 'sensor_data', n, 60_000);
+  const upd = await edge.op({ operation: 'sql', sql: 'UPDATE default.sensor_data SET weight = -1 WHERE id > 100' });
+  assert.equal(upd.body.update_hashes.length, n - 100);
+  const del = await edge.op({ operation: 'sql', sql: 'DELETE FROM default.sensor_data WHERE id > 10000' });
+  assert.equal(del.body.deleted_hashes.length, n - 10_000);
+  await waitForCount(hq.op, 'default', 'sensor_data', 10_000, 60_000);
+  await waitFor(async () => {
+    const r = await hq.op({ operation: 'sql', sql: 'SELECT COUNT(*) AS n FROM default.sensor_data WHERE weight = -1' });
+    return r.body[0]?.n === 10_000 - 100;
+  }, { timeoutMs: 60_000, what: 'the UPDATE on hq' });
+  const [edgeRows, hqRows] = await Promise.all([rowsOf(edge.op, 'default', 'sensor_data'), rowsOf(hq.op, 'default', 'sensor_data')]);
+  assert.equal(hqRows.length, 10_000);
+  assert.deepEqual(hqRows, edgeRows);
+  // Each of the edge's transactions is one log entry per row, none repeated on hq.
+  assert.equal(logEntries(hq), n + (n - 100) + (n - 10_000));
+});
