@@ -57,7 +57,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { path: 'clustering.retention.intervalMs', type: 'int', default: 30_000, min: 50, doc: 'How often the change log is trimmed.' },
   { path: 'clustering.retention.firstPassMs', type: 'int', default: 5000, min: 0, doc: 'Delay of the first retention pass after start (or the interval when shorter), so a node restarted often still trims its log.' },
   { path: 'clustering.recreateDroppedTables', type: 'bool', default: true, doc: 'A subscribed table dropped locally is recreated with a full, non-destructive resync of the publisher\'s rows; false pauses the subscription until the table is created again.' },
-  { path: 'sql.maxRows', type: 'int', default: 1_000_000, min: 1, doc: 'Most rows one SQL statement may return, hold (sort, group, join, distinct) or write; a statement past it is refused with a 400.' },
+  { path: 'sql.maxRows', type: 'int', default: 1_000_000, min: 1, doc: 'Most rows one SQL statement may hold (sort, group, join, distinct) or write; a statement past it is refused with a 400. A SELECT with nothing to hold is sent as it is read and not bounded.' },
   { path: 'sql.parallelMinRows', type: 'int', default: 50_000, min: 0, doc: 'A one-table aggregate (GROUP BY, COUNT, SUM, ...) reading at least this many rows by a full scan or a primary-key span reads half of its key range in a worker thread at the same time; 0 turns it off.' },
   { path: 'sql.sliceMs', type: 'int', default: 5, min: 1, max: 1000, doc: 'A long SQL statement yields to the event loop after running this many ms, so other requests keep their latency.' },
   { path: 'http.keepAliveTimeout', type: 'int', default: 30000, min: 1000, doc: 'Idle keep-alive timeout for connections to the HTTP port, in ms.' },

@@ -15,6 +15,7 @@ import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js
 import { equalityProbes } from './planner.js';
 import { describeAccess, hasDistinctAggregate, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
 import { Slicer } from '../records/slicer.js';
+import { RowStream } from '../operations/row-stream.js';
 import { checkHeld, type SqlServices } from './run-context.js';
 import { groupKey, isTrue, sortCompare } from './values.js';
 import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
@@ -186,7 +187,7 @@ function projector(plan: SelectPlan, st: SelectStatement, params: readonly unkno
   return (x) => { const out: Out = {}; for (const p of parts) p(x, out); return out; };
 }
 
-async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, params: readonly unknown[], limit: number | undefined, offset: number, slicer: Slicer): Promise<Out[]> {
+async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, params: readonly unknown[], limit: number | undefined, offset: number, slicer: Slicer): Promise<Out[] | RowStream> {
   const scope = plan.scope;
   const post = plan.post;
   const rows = rowsOf(svc, plan, await prepareJoins(svc, plan, slicer));
@@ -235,6 +236,8 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   const needSort = st.orderBy.length > 0 && !plan.access.ordered;
   const wanted = limit === undefined ? Infinity : offset + limit;
   if (wanted === 0) return [];
+  // Nothing to sort or de-duplicate: the rows are sent as they are read, never held.
+  if (!st.orderBy.length && !st.distinct) return new RowStream(streamRows(rows, post, project, offset, wanted, slicer));
   const seen = st.distinct ? new Set<unknown>() : null;
   let buf: { row: Out; keys: unknown[] }[] = [];
   const cmp = comparer(st);
@@ -261,6 +264,27 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   const result = page(buf.map((o) => o.row), offset, limit);
   checkHeld(result.length, svc.maxRows, 'return');
   return result;
+}
+
+/** Rows in one batch of a streamed SELECT (what the response serialises at a time). */
+const STREAM_BATCH_ROWS = 2000;
+
+/** A plain SELECT's rows in batches, read as they are consumed: rows offset..wanted of those passing `post`. */
+async function* streamRows(rows: Iterable<Row>, post: Compiled<Row> | null, project: (t: Row) => Out, offset: number, wanted: number, slicer: Slicer): AsyncGenerator<Out[]> {
+  let batch: Out[] = [];
+  let passed = 0;
+  for (const t of rows) {
+    const p = slicer.tick(); if (p) await p;
+    if (t === PAUSE || (post && !isTrue(post(t)))) continue;
+    if (passed++ < offset) continue;
+    batch.push(project(t));
+    if (passed >= wanted) break;
+    if (batch.length === STREAM_BATCH_ROWS) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 interface Split { span: KeySpan | null; mid: number }

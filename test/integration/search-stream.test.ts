@@ -174,3 +174,27 @@ test('a node stopped in the middle of a streamed search over an index stops clea
     await own.close();
   }
 });
+
+test('a plain SQL SELECT is sent as it is read too: same bytes, LIMIT and OFFSET across batches, a row written meanwhile further on included', async () => {
+  const all = Array.from({ length: SMALL }, (_, i) => ({ id: i, label: `r${i}` }));
+  const res = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH }, body: JSON.stringify({ operation: 'sql', sql: 'SELECT id, label FROM dev.paged' }) });
+  assert.equal(await res.text(), JSON.stringify(all));
+  const page = await s.op({ operation: 'sql', sql: 'SELECT id FROM dev.paged WHERE odd = true LIMIT 3000 OFFSET 1500' });
+  assert.deepEqual(page.body, all.filter((r) => r.id % 2 === 1).slice(1500, 4500).map(({ id }) => ({ id })));
+  const text = await new Promise<string>((resolve, reject) => {
+    post({ operation: 'sql', sql: 'SELECT id, pad FROM dev.big' }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (chunks.length > 1) return;
+        r.pause();
+        s.op({ operation: 'insert', database: 'dev', table: 'big', records: [{ id: BIG + 1, pad: 'late' }] }).then(() => r.resume(), reject);
+      });
+      r.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      r.on('error', reject);
+    });
+  });
+  const rows = JSON.parse(text) as { id: number }[];
+  assert.deepEqual(rows.at(-1), { id: BIG + 1, pad: 'late' });
+  await s.op({ operation: 'delete', database: 'dev', table: 'big', ids: [BIG + 1] });
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { opsClient } from '../helpers/http-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { loadFixture, sql } from './fixture.js';
+import { DOGS, loadFixture, sql } from './fixture.js';
 
 let s: TestServer;
 before(async () => { s = await startTestServer(); await loadFixture(s.op); });
@@ -122,14 +122,17 @@ test('table and attribute permissions apply to every table and column a statemen
   assert.deepEqual(await sql(s.op, 'SELECT age FROM dev.dog WHERE id = 1'), [{ age: 7 }]);
 });
 
-test('a statement past sql.maxRows is refused; LIMIT, COUNT and small groups still answer', async (t) => {
+test('a statement that would hold more than sql.maxRows is refused; plain SELECTs (sent as read), LIMIT, COUNT and small groups answer', async (t) => {
   const small = await startTestServer({ SQL_MAXROWS: '10' });
   t.after(() => small.close());
   await loadFixture(small.op);
-  const r = await small.op({ operation: 'sql', sql: 'SELECT * FROM dev.dog' });
+  const r = await small.op({ operation: 'sql', sql: 'SELECT * FROM dev.dog ORDER BY weight_lbs' });
   assert.equal(r.status, 400);
-  assert.match(r.body.error, /more than 10 rows \(setting sql\.maxRows\)/);
-  assert.equal((await small.op({ operation: 'sql', sql: 'SELECT * FROM dev.dog ORDER BY weight_lbs' })).status, 400);
+  assert.match(r.body.error, /would sort more than 10 rows \(setting sql\.maxRows\)/);
+  assert.equal((await small.op({ operation: 'sql', sql: 'SELECT DISTINCT id FROM dev.sensor' })).status, 400);
+  // Nothing to sort, group or de-duplicate: the rows are never held, so the bound does not apply.
+  assert.equal((await sql(small.op, 'SELECT id FROM dev.sensor WHERE id > 0')).length, 200);
+  assert.equal((await sql(small.op, 'SELECT s.id FROM dev.sensor AS s INNER JOIN dev.dog AS d ON s.id = d.id')).length, DOGS.length);
   assert.equal((await small.op({ operation: 'sql', sql: 'SELECT id, machine_id FROM dev.sensor GROUP BY id' })).status, 400);
   assert.equal((await small.op({ operation: 'sql', sql: 'DELETE FROM dev.sensor WHERE id > 0' })).status, 400);
   assert.equal((await sql(small.op, 'SELECT COUNT(*) AS n FROM dev.sensor'))[0].n, 200, 'the refused DELETE deleted nothing');
