@@ -1,9 +1,9 @@
 /**
  * Rows as a JSON array response, written as they are read: the operations API's searches and the
  * REST port's collection queries. Up to STREAM_ROWS rows are answered as one body (an error
- * while reading them is an ordinary error response); past that the rows
- * go out SLICE_ROWS at a time, the next batch read only once the socket took the last, and an
- * error can only cut the response short (the client sees invalid JSON, never a short array).
+ * while reading them is an ordinary error response); past that the rows go out SLICE_ROWS at a
+ * time, the next batch read only once the socket took the last, and an error can only cut the
+ * response short (the client sees invalid JSON, never a short array).
  */
 import type { ServerResponse } from 'node:http';
 import { jsonArrayPiece } from '../operations/row-stream.js';

@@ -7,7 +7,7 @@ import type { PrimaryKey, RecordData } from '../changelog/entry.js';
 import type { Key } from '../storage/engine.js';
 import { compareValues, matches, type Condition, type Group } from './conditions.js';
 import { indexKeyOf } from './index-keys.js';
-import { SLICE_MS, Slicer } from './slicer.js';
+import { pagedBatches, SLICE_MS, Slicer } from './slicer.js';
 import type { TableHandle } from './table-handle.js';
 
 export interface SortSpec {
@@ -64,21 +64,8 @@ export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncG
     for (let i = offset; i < end; i += QUERY_BATCH_ROWS) yield all.slice(i, Math.min(end, i + QUERY_BATCH_ROWS));
     return;
   }
-  let batch: RecordData[] = [];
-  let skipped = 0;
-  let sent = 0;
-  for (const record of candidates(table, q.filter)) {
-    const pause = slicer.tick(); if (pause) await pause;
-    if (q.filter && !matches(record, q.filter)) continue;
-    if (skipped < offset) { skipped++; continue; }
-    batch.push(record);
-    if (++sent >= limit) break;
-    if (batch.length === QUERY_BATCH_ROWS) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
+  const filter = q.filter;
+  yield* pagedBatches(candidates(table, filter), filter ? (r) => matches(r, filter) : () => true, (r) => r, offset, offset + limit, slicer, QUERY_BATCH_ROWS);
 }
 
 /** Runs a query; returns every matching record (sorted and paged) in one array. */

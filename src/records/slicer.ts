@@ -15,6 +15,28 @@ export function timeBudget(ms: number): (step: number) => boolean {
   return (step) => (step & 63) === 63 && performance.now() - started > ms;
 }
 
+/**
+ * The items that `keep` accepts, from the `offset`-th to before the `end`-th of them, through
+ * `map`, in arrays of up to `size`, giving the event loop back once `slicer`'s slice is used up.
+ * Only one array is held at a time (a streamed result of any size).
+ */
+export async function* pagedBatches<T, O>(items: Iterable<T>, keep: (item: T) => boolean, map: (item: T) => O, offset: number, end: number, slicer: Slicer, size: number): AsyncGenerator<O[]> {
+  if (end <= offset) return;
+  let batch: O[] = [];
+  let passed = 0;
+  for (const item of items) {
+    const pause = slicer.tick(); if (pause) await pause;
+    if (!keep(item) || passed++ < offset) continue;
+    batch.push(map(item));
+    if (passed >= end) break;
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Counts the rows a loop touches and yields to the event loop once a slice is used up. */

@@ -14,7 +14,7 @@ import type { TableDef } from '../catalog/catalog.js';
 import { constantOf, type Compiled, type GroupRow, type Row } from './compile.js';
 import { equalityProbes } from './planner.js';
 import { describeAccess, hasDistinctAggregate, planSelect, type JoinPlan, type SelectPlan } from './select-plan.js';
-import { Slicer } from '../records/slicer.js';
+import { pagedBatches, Slicer } from '../records/slicer.js';
 import { RowStream } from '../operations/row-stream.js';
 import { checkHeld, type SqlServices } from './run-context.js';
 import { groupKey, isTrue, sortCompare } from './values.js';
@@ -237,7 +237,10 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   const wanted = limit === undefined ? Infinity : offset + limit;
   if (wanted === 0) return [];
   // Nothing to sort or de-duplicate: the rows are sent as they are read, never held.
-  if (!st.orderBy.length && !st.distinct) return new RowStream(streamRows(rows, post, project, offset, wanted, slicer));
+  if (!st.orderBy.length && !st.distinct) {
+    const keep = (t: Row) => t !== PAUSE && (!post || isTrue(post(t)));
+    return new RowStream(pagedBatches(rows, keep, project, offset, wanted, slicer, STREAM_BATCH_ROWS));
+  }
   const seen = st.distinct ? new Set<unknown>() : null;
   let buf: { row: Out; keys: unknown[] }[] = [];
   const cmp = comparer(st);
@@ -268,24 +271,6 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
 
 /** Rows in one batch of a streamed SELECT (what the response serialises at a time). */
 const STREAM_BATCH_ROWS = 2000;
-
-/** A plain SELECT's rows in batches, read as they are consumed: rows offset..wanted of those passing `post`. */
-async function* streamRows(rows: Iterable<Row>, post: Compiled<Row> | null, project: (t: Row) => Out, offset: number, wanted: number, slicer: Slicer): AsyncGenerator<Out[]> {
-  let batch: Out[] = [];
-  let passed = 0;
-  for (const t of rows) {
-    const p = slicer.tick(); if (p) await p;
-    if (t === PAUSE || (post && !isTrue(post(t)))) continue;
-    if (passed++ < offset) continue;
-    batch.push(project(t));
-    if (passed >= wanted) break;
-    if (batch.length === STREAM_BATCH_ROWS) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
-}
 
 interface Split { span: KeySpan | null; mid: number }
 
