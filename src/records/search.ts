@@ -38,7 +38,7 @@ export const QUERY_BATCH_ROWS = 2000;
 /**
  * Runs a query; yields the matching records (sorted and paged) in batches of up to
  * QUERY_BATCH_ROWS. Without a sort only one batch is held at a time, so the caller can send a
- * result of any size; a sort holds every match. A long read gives the event loop back every
+ * result of any size; a sort holds every match, or with a limit at most twice offset + limit. A long read gives the event loop back every
  * SLICE_MS, so a search over a large table does not hold other requests.
  */
 export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncGenerator<RecordData[]> {
@@ -47,20 +47,26 @@ export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncG
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
   if (limit === 0) return;
   if (q.sort && q.sort.length) {
-    const all: RecordData[] = [];
-    for (const record of candidates(table, q.filter)) {
-      const pause = slicer.tick(); if (pause) await pause;
-      if (!q.filter || matches(record, q.filter)) all.push(record);
-    }
     const sort = q.sort;
-    all.sort((a, b) => {
+    const cmp = (a: RecordData, b: RecordData) => {
       for (const s of sort) {
         const d = compareValues(a[s.attribute], b[s.attribute]);
         if (d !== 0) return s.descending ? -d : d;
       }
       return 0;
-    });
-    const end = Math.min(all.length, offset + limit);
+    };
+    // With a limit only the first offset + limit matter: the buffer is cut back to them whenever
+    // it doubles (the sort is stable, so ties keep the order a full sort gives them).
+    const wanted = offset + limit;
+    const all: RecordData[] = [];
+    for (const record of candidates(table, q.filter)) {
+      const pause = slicer.tick(); if (pause) await pause;
+      if (q.filter && !matches(record, q.filter)) continue;
+      all.push(record);
+      if (all.length >= Math.max(2 * wanted, 1024)) { all.sort(cmp); all.length = wanted; }
+    }
+    all.sort(cmp);
+    const end = Math.min(all.length, wanted);
     for (let i = offset; i < end; i += QUERY_BATCH_ROWS) yield all.slice(i, Math.min(end, i + QUERY_BATCH_ROWS));
     return;
   }

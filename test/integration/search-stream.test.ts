@@ -198,3 +198,17 @@ test('a plain SQL SELECT is sent as it is read too: same bytes, LIMIT and OFFSET
   assert.deepEqual(rows.at(-1), { id: BIG + 1, pad: 'late' });
   await s.op({ operation: 'delete', database: 'dev', table: 'big', ids: [BIG + 1] });
 });
+
+test('a sorted search with a limit keeps only the rows it may return, and answers as a full sort would, ties included', async () => {
+  const all = Array.from({ length: SMALL }, (_, i) => ({ id: i, odd: i % 2 === 1, label: `r${i}` }));
+  const byOddDesc = [...all].sort((a, b) => Number(b.odd) - Number(a.odd)); // stable: ties stay in key order
+  const byOddThenLabel = [...all].sort((a, b) => Number(b.odd) - Number(a.odd) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const search = (sort: unknown, offset: number, limit: number) => s.op({
+    operation: 'search_by_conditions', database: 'dev', table: 'paged', get_attributes: ['id'], sort, offset, limit,
+    conditions: [{ attribute: 'id', comparator: 'greater_than_equal', value: 0 }],
+  });
+  for (const [offset, limit] of [[0, 10], [100, 50], [6000, 700], [0, SMALL + 5]]) {
+    assert.deepEqual((await search({ attribute: 'odd', descending: true }, offset, limit)).body, byOddDesc.slice(offset, offset + limit).map(({ id }) => ({ id })), `odd desc, ${offset}+${limit}`);
+    assert.deepEqual((await search({ attribute: 'odd', descending: true, next: { attribute: 'label' } }, offset, limit)).body, byOddThenLabel.slice(offset, offset + limit).map(({ id }) => ({ id })), `odd desc, label, ${offset}+${limit}`);
+  }
+});
