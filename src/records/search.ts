@@ -46,8 +46,16 @@ export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncG
   const offset = Math.max(0, q.offset ?? 0);
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
   if (limit === 0) return;
+  const filter = q.filter;
+  const keep = filter ? (r: RecordData) => matches(r, filter) : () => true;
   if (q.sort && q.sort.length) {
     const sort = q.sort;
+    // Sorted by the primary key alone, without an index to read: read in key order and stop at the limit.
+    const ordered = sort.length === 1 && sort[0]!.attribute === table.def.hashAttribute && !pickOf(table, filter) ? inKeyOrder(table, sort[0]!.descending) : null;
+    if (ordered) {
+      yield* pagedBatches(ordered, keep, (r) => r, offset, offset + limit, slicer, QUERY_BATCH_ROWS);
+      return;
+    }
     const cmp = (a: RecordData, b: RecordData) => {
       for (const s of sort) {
         const d = compareValues(a[s.attribute], b[s.attribute]);
@@ -59,9 +67,9 @@ export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncG
     // it doubles (the sort is stable, so ties keep the order a full sort gives them).
     const wanted = offset + limit;
     const all: RecordData[] = [];
-    for (const record of candidates(table, q.filter)) {
+    for (const record of candidates(table, filter)) {
       const pause = slicer.tick(); if (pause) await pause;
-      if (q.filter && !matches(record, q.filter)) continue;
+      if (!keep(record)) continue;
       all.push(record);
       if (all.length >= Math.max(2 * wanted, 1024)) { all.sort(cmp); all.length = wanted; }
     }
@@ -70,8 +78,7 @@ export async function* queryBatches(table: TableHandle, q: QueryOptions): AsyncG
     for (let i = offset; i < end; i += QUERY_BATCH_ROWS) yield all.slice(i, Math.min(end, i + QUERY_BATCH_ROWS));
     return;
   }
-  const filter = q.filter;
-  yield* pagedBatches(candidates(table, filter), filter ? (r) => matches(r, filter) : () => true, (r) => r, offset, offset + limit, slicer, QUERY_BATCH_ROWS);
+  yield* pagedBatches(candidates(table, filter), keep, (r) => r, offset, offset + limit, slicer, QUERY_BATCH_ROWS);
 }
 
 /** Runs a query; returns every matching record (sorted and paged) in one array. */
@@ -81,11 +88,35 @@ export async function runQuery(table: TableHandle, q: QueryOptions): Promise<Rec
   return out;
 }
 
-function* candidates(table: TableHandle, filter: Group | null): Generator<RecordData> {
+/** The condition candidates() reads through the primary key or an index; undefined for a full scan. */
+function pickOf(table: TableHandle, filter: Group | null): Condition | undefined {
   const usable = indexableConditions(filter);
   const hash = table.def.hashAttribute;
-  const pick = usable.find((c) => c.comparator === 'equals' && (c.attribute === hash || table.def.indexed.includes(c.attribute)))
+  return usable.find((c) => c.comparator === 'equals' && (c.attribute === hash || table.def.indexed.includes(c.attribute)))
     ?? usable.find((c) => c.attribute === hash || table.def.indexed.includes(c.attribute));
+}
+
+/**
+ * Every record in primary-key order (reversed when `descending`) when that order is the one the
+ * sort compares by: when every key is a number (the greatest key in storage order is one, as
+ * strings sort after numbers). Strings are stored in UTF-8 byte order, which differs from the
+ * sort's for some characters, so a table with string keys is sorted in memory. Null otherwise.
+ */
+function inKeyOrder(table: TableHandle, descending: boolean): Iterable<RecordData> | null {
+  for (const key of table.data.getKeys({ reverse: true, limit: 2 })) {
+    if (typeof key === 'string') return null;
+    if (typeof key === 'number') break;
+  }
+  return (function* () {
+    for (const { key, value } of table.data.getRange({ reverse: descending, snapshot: false })) {
+      if (typeof key === 'number') yield table.view(value);
+    }
+  })();
+}
+
+function* candidates(table: TableHandle, filter: Group | null): Generator<RecordData> {
+  const hash = table.def.hashAttribute;
+  const pick = pickOf(table, filter);
   if (!pick) {
     // No snapshot: the read yields between slices, and holding one would keep LMDB from reusing pages.
     for (const { value } of table.data.getRange({ snapshot: false })) yield table.view(value);

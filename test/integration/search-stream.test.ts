@@ -212,3 +212,21 @@ test('a sorted search with a limit keeps only the rows it may return, and answer
     assert.deepEqual((await search({ attribute: 'odd', descending: true, next: { attribute: 'label' } }, offset, limit)).body, byOddThenLabel.slice(offset, offset + limit).map(({ id }) => ({ id })), `odd desc, label, ${offset}+${limit}`);
   }
 });
+
+test('sorted by a numeric primary key, a search reads in key order and stops at its limit; string keys keep the sort\'s own order', async () => {
+  const ids = (r: { body: { id: unknown }[] }) => r.body.map((x) => x.id);
+  const latest = await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', get_attributes: ['id'], desc: true, limit: 10, offset: 5 });
+  assert.deepEqual(ids(latest), Array.from({ length: 10 }, (_, i) => SMALL - 6 - i));
+  const filtered = await s.op({
+    operation: 'search_by_conditions', database: 'dev', table: 'paged', get_attributes: ['id'], limit: 3,
+    sort: { attribute: 'id', descending: true }, conditions: [{ attribute: 'label', comparator: 'ends_with', value: '7' }],
+  });
+  assert.deepEqual(ids(filtered), [12337, 12327, 12317]);
+  const ascending = await s.op({ operation: 'search_by_value', database: 'dev', table: 'paged', attribute: 'id', value: '*', get_attributes: ['id'], sort_attribute: 'id', limit: 3 });
+  assert.deepEqual(ids(ascending), [0, 1, 2]);
+  // UTF-8 byte order (storage) and UTF-16 order (the sort) differ for these: the answer is the sort's.
+  await s.op({ operation: 'create_table', database: 'dev', table: 'named', primary_key: 'id' });
+  await s.op({ operation: 'insert', database: 'dev', table: 'named', records: [{ id: '\uE000' }, { id: 'a' }, { id: '\u{1F600}' }] });
+  const named = await s.op({ operation: 'search_by_value', database: 'dev', table: 'named', attribute: 'id', value: '*', get_attributes: ['id'], sort_attribute: 'id', limit: 3 });
+  assert.deepEqual(ids(named), ['a', '\u{1F600}', '\uE000']);
+});
