@@ -31,6 +31,8 @@ export class Records {
   readonly catalog: Catalog;
   readonly changelog: ChangeLog;
   readonly #handles = new Map<string, TableHandle>();
+  /** Reads by other threads (the SQL scan worker) under way, per table id; a drop waits for them. */
+  readonly #pins = new Map<string, { count: number; released: Promise<void>; release: () => void }>();
   /** Index builds in progress: `${table id}\0${attribute}` -> the build (ensureIndexed). */
   readonly #builds = new Map<string, Promise<void>>();
   readonly #deps: WriteDeps;
@@ -79,7 +81,39 @@ export class Records {
     return this.handle(def);
   }
 
+  /**
+   * Keeps a table from being dropped while another thread reads it through its own storage handle
+   * (the SQL scan worker): LMDB does not let one thread drop a database another one still reads.
+   * A drop waits for every pin to be released. Returns the release (call it once).
+   */
+  pin(def: TableDef): () => void {
+    let pin = this.#pins.get(def.id);
+    if (!pin) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      pin = { count: 0, released, release };
+      this.#pins.set(def.id, pin);
+    }
+    pin.count++;
+    const p = pin;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--p.count === 0) {
+        this.#pins.delete(def.id);
+        p.release();
+      }
+    };
+  }
+
+  /** Resolves once no other thread reads the table (see pin). */
+  async #unpinned(id: string): Promise<void> {
+    for (let pin = this.#pins.get(id); pin; pin = this.#pins.get(id)) await pin.released;
+  }
+
   async dropTable(database: string, name: string): Promise<void> {
+    await this.#unpinned(this.catalog.getTable(database, name).id);
     const def = this.catalog.getTable(database, name);
     const h = this.handle(def);
     await this.engine.transaction(() => {
@@ -95,6 +129,7 @@ export class Records {
   }
 
   async dropDatabase(database: string): Promise<void> {
+    for (const def of this.catalog.tables(database)) await this.#unpinned(def.id);
     const tables = this.catalog.tables(database);
     await this.engine.transaction(() => {
       this.catalog.dropDatabaseInTxn(database);

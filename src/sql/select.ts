@@ -319,11 +319,13 @@ async function parallelAggregate(svc: SqlServices, plan: SelectPlan, st: SelectS
   const { span, mid } = split;
   const count = span ? { attribute: path.attribute!, probes: path.probes } : null;
   const upper = span ? { start: mid, end: span.end } : { start: mid };
+  // The worker reads the table through its own storage handle: a drop waits until it is done.
+  const release = svc.records.pin(def);
   const job = scan.worker.run({
     path: scan.path, nodeName: scan.nodeName, def, range: upper, count,
     sources: plan.scope.sources, params: [...params], pre: plan.preExpr,
     exprs: { post: plan.postExpr, groupBy: st.groupBy, aggregates: plan.scope.aggregates }, maxRows: svc.maxRows,
-  });
+  }).finally(release);
   let met = 0;
   const lower = svc.records.recordBatches(def, span ? { start: span.start, end: mid } : { end: mid });
   await addAll(count ? counted(lower, count, (n) => { met += n; }) : lower);

@@ -153,3 +153,23 @@ test('a table definition held across its drop does not bring the dropped stores 
   await assert.rejects(async () => records.insert(def, [{ id: 1 }], 'u'), (err: { code?: string }) => err.code === 'NOT_FOUND');
   assert.deepEqual(engine.storeNames(`d:${def.id}`), []);
 });
+
+test('a drop waits while another thread reads the table (a pin), then drops it', async (t) => {
+  const dir = tempDir(t, 'index');
+  const { engine, records, def } = await filled(dir);
+  t.after(() => engine.close());
+  const release = records.pin(def);
+  const second = records.pin(def);
+  let dropped = false;
+  const dropping = records.dropTable('dev', 't').then(() => { dropped = true; });
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(dropped, false);
+  assert.equal(records.get(def, 1)?.id, 1, 'still readable while pinned');
+  release();
+  release(); // a second call of the same release does nothing
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(dropped, false, 'the other pin still holds it');
+  second();
+  await dropping;
+  assert.equal(records.catalog.findTable('dev', 't'), undefined);
+});
