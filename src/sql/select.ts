@@ -19,6 +19,7 @@ import { RowStream } from '../operations/row-stream.js';
 import { checkHeld, type SqlServices } from './run-context.js';
 import { groupKey, isTrue, sortCompare } from './values.js';
 import { INDEX_PREFIX_CHARS } from '../records/index-keys.js';
+import { QUERY_BATCH_ROWS } from '../records/search.js';
 
 type Out = Record<string, unknown>;
 
@@ -239,7 +240,7 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   // Nothing to sort or de-duplicate: the rows are sent as they are read, never held.
   if (!st.orderBy.length && !st.distinct) {
     const keep = (t: Row) => t !== PAUSE && (!post || isTrue(post(t)));
-    return new RowStream(pagedBatches(rows, keep, project, offset, wanted, slicer, STREAM_BATCH_ROWS));
+    return new RowStream(pagedBatches(rows, keep, project, offset, wanted, slicer, QUERY_BATCH_ROWS));
   }
   const seen = st.distinct ? new Set<unknown>() : null;
   let buf: { row: Out; keys: unknown[] }[] = [];
@@ -268,9 +269,6 @@ async function execute(svc: SqlServices, st: SelectStatement, plan: SelectPlan, 
   checkHeld(result.length, svc.maxRows, 'return');
   return result;
 }
-
-/** Rows in one batch of a streamed SELECT (what the response serialises at a time). */
-const STREAM_BATCH_ROWS = 2000;
 
 interface Split { span: KeySpan | null; mid: number }
 

@@ -58,7 +58,8 @@ test('an index is built a chunk at a time; writes made meanwhile are in it, and 
   assertIndexMatches(records, def, 'v');
 });
 
-test('a build cut short by a stop leaves the attribute unindexed, and the next build starts from an empty store', async (t) => {
+/** A node whose index build on 'v' a stop cut short after its first chunk, opened again. */
+async function reopenedAfterCutBuild(t: import('node:test').TestContext) {
   const dir = tempDir(t, 'index');
   const first = await filled(dir);
   const build = first.records.ensureIndexed(first.def, ['v']);
@@ -66,10 +67,13 @@ test('a build cut short by a stop leaves the attribute unindexed, and the next b
   await first.records.update(first.def, [{ id: 1, v: 50 }], 'u'); // commits after the build's first chunk
   await first.engine.close();
   await assert.rejects(build);
-
   const { engine, records } = openRecords(dir);
   t.after(() => engine.close());
-  const def = records.catalog.getTable('dev', 't');
+  return { engine, records, def: records.catalog.getTable('dev', 't') };
+}
+
+test('a build cut short by a stop leaves the attribute unindexed, and the next build starts from an empty store', async (t) => {
+  const { engine, records, def } = await reopenedAfterCutBuild(t);
   assert.equal(records.isIndexed(def, 'v'), false);
   // Changes the partial index never heard of.
   await records.update(def, [{ id: 4, v: 99 }, { id: 5, v: 99 }], 'u');
@@ -105,17 +109,7 @@ test('an attribute dropped, or a table dropped, during its index build ends the 
 });
 
 test('a table dropped after a build was cut short by a stop takes the partial index store with it', async (t) => {
-  const dir = tempDir(t, 'index');
-  const first = await filled(dir);
-  const build = first.records.ensureIndexed(first.def, ['v']);
-  build.catch(() => undefined);
-  await first.records.update(first.def, [{ id: 1, v: 50 }], 'u'); // commits after the build's first chunk
-  await first.engine.close();
-  await assert.rejects(build);
-
-  const { engine, records } = openRecords(dir);
-  t.after(() => engine.close());
-  const def = records.catalog.getTable('dev', 't');
+  const { engine, records, def } = await reopenedAfterCutBuild(t);
   const prefix = `i:${def.id}:`;
   assert.deepEqual(engine.storeNames(prefix), [`${prefix}v`], 'the partial store is on disk, the definition does not name it');
   assert.equal(records.isIndexed(def, 'v'), false);
